@@ -1,0 +1,301 @@
+"""The rollout engine: agent x arena x tasks x rollouts, N episodes at a time.
+
+Each finished episode is appended to ``episodes.jsonl`` and flushed at once, so a killed run
+loses nothing and ``resume`` skips finished (task, seed, rollout) keys. An episode that raises
+is recorded with its error; the run goes on. Episodes run in threads: arenas are I/O- or
+numpy-bound, and model backends batch the concurrent requests of many episodes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arenas.agents.base import AgentFactory, EpisodeContext
+from arenas.arena import Arena
+from arenas.registry import make
+from arenas.runinfo import config_hash, run_record
+from arenas.stats import summarize
+from arenas.tools import as_action
+from arenas.trajectory import Trajectory, TrajectoryWriter, Turn, episode_key, read_trajectories
+from arenas.types import Task
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run (hashed into ``run.json``)."""
+
+    arena: str
+    """Registered arena id."""
+    agent: str
+    """Agent spec: random | oracle | heuristic | policy:<name> | python:<mod>:<Class> | openai:/vllm:/hf:..."""
+    n: int = 10
+    """Number of tasks (each played ``rollouts`` times)."""
+    split: str = "test"
+    seed: int = 0
+    """Selects and orders the tasks and seeds every episode."""
+    rollouts: int = 1
+    """Episodes per task (G in GRPO)."""
+    concurrency: int = 1
+    """Episodes in flight at once."""
+    arena_config: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments of ``arenas.make``."""
+    agent_options: dict[str, Any] = field(default_factory=dict)
+    """Options of model backends (base_url, temperature, ...)."""
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that decide which episodes a run contains (checked on resume)."""
+        d = asdict(self)
+        d.pop("concurrency")
+        d.pop("n")
+        return d
+
+
+@dataclass
+class EpisodeJob:
+    task: Task
+    seed: int
+    rollout: int
+
+    @property
+    def key(self) -> str:
+        return episode_key(self.task.id, self.seed, self.rollout)
+
+
+def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, agent_spec: str) -> Trajectory:
+    """Plays one episode; never raises (an exception becomes ``Trajectory.error``)."""
+    traj = Trajectory(arena=arena.id, arena_version=arena.version, task_id=job.task.id, split=job.task.split,
+                      seed=job.seed, rollout=job.rollout, agent=agent_spec)
+    start = time.perf_counter()
+    agent_s = env_s = 0.0
+    agent = None
+    try:
+        t0 = time.perf_counter()
+        obs = arena.reset(task=job.task, seed=job.seed)
+        env_s += time.perf_counter() - t0
+        agent = agent_factory()
+        agent.reset(EpisodeContext(arena_id=arena.id, task_id=job.task.id, split=job.task.split,
+                                   seed=job.seed, rollout=job.rollout,
+                                   tools=[t.to_openai() for t in arena.tools()], policy=arena.policy,
+                                   action_space=arena.action_space))
+        while True:
+            t0 = time.perf_counter()
+            action = as_action(agent.act(obs))
+            t1 = time.perf_counter()
+            result = arena.step(action)
+            t2 = time.perf_counter()
+            agent_s += t1 - t0
+            env_s += t2 - t1
+            traj.turns.append(Turn(index=len(traj.turns), observation=obs.messages, action=action.to_dict(),
+                                   reward=float(result.reward), info=result.info,
+                                   agent_s=t1 - t0, env_s=t2 - t1))
+            traj.reward += float(result.reward)
+            obs = result.observation
+            if result.done:
+                break
+        info = traj.turns[-1].info
+        traj.final_observation = obs.messages
+        traj.breakdown = info.get("reward_breakdown")
+        traj.success = bool((traj.breakdown or {}).get("passed", False))
+        traj.termination = info.get("termination", "")
+        traj.invalid_actions = arena.invalid_actions
+    except Exception as e:
+        traj.error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
+        traj.termination = "error"
+    if agent is not None and hasattr(agent, "episode_record"):
+        try:
+            record = agent.episode_record() or {}
+            traj.tokens = record.pop("tokens", None)
+            traj.token_counts = record.pop("token_counts", {}) or {}
+            traj.meta.update(record)
+        except Exception as e:
+            traj.meta["episode_record_error"] = repr(e)
+    traj.timings = {"total_s": time.perf_counter() - start, "agent_s": agent_s, "env_s": env_s}
+    return traj
+
+
+class _ArenaPool:
+    """One arena per worker thread (arenas hold connections that are not shared across threads)."""
+
+    def __init__(self, make_arena: Callable[[], Arena]):
+        self.make_arena = make_arena
+        self.local = threading.local()
+        self.all: list[Arena] = []
+        self.lock = threading.Lock()
+
+    def get(self) -> Arena:
+        arena = getattr(self.local, "arena", None)
+        if arena is None:
+            arena = self.local.arena = self.make_arena()
+            with self.lock:
+                self.all.append(arena)
+        return arena
+
+    def discard(self) -> None:
+        """Drops this thread's arena after an error: its state is not trusted any more."""
+        arena = getattr(self.local, "arena", None)
+        self.local.arena = None
+        if arena is not None:
+            with self.lock:
+                self.all.remove(arena)
+            try:
+                arena.close()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        for arena in self.all:
+            try:
+                arena.close()
+            except Exception:
+                pass
+        self.all.clear()
+
+
+def plan_jobs(arena: Arena, config: RunConfig) -> list[EpisodeJob]:
+    tasks = arena.sample_tasks(config.split, config.n, config.seed)
+    return [EpisodeJob(task, config.seed + i, r) for i, task in enumerate(tasks) for r in range(config.rollouts)]
+
+
+def iter_rollouts(config: RunConfig, agent_factory: AgentFactory, jobs: list[EpisodeJob] | None = None,
+                  make_arena: Callable[[], Arena] | None = None) -> Iterator[Trajectory]:
+    """Yields trajectories as episodes finish (in completion order)."""
+    make_arena = make_arena or (lambda: make(config.arena, **config.arena_config))
+    pool = _ArenaPool(make_arena)
+    try:
+        if jobs is None:
+            jobs = plan_jobs(pool.get(), config)
+
+        def work(job: EpisodeJob) -> Trajectory:
+            traj = play_episode(pool.get(), agent_factory, job, config.agent)
+            if traj.error is not None:
+                pool.discard()
+            return traj
+
+        if config.concurrency <= 1:
+            for job in jobs:
+                yield work(job)
+            return
+        with ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="episode") as ex:
+            pending: set[Future] = set()
+            queue = iter(jobs)
+            for job in queue:
+                pending.add(ex.submit(work, job))
+                if len(pending) >= config.concurrency * 2:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.add(ex.submit(work, nxt))
+    finally:
+        pool.close()
+
+
+def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None = None, resume: bool = False,
+        progress: bool = True) -> dict[str, Any]:
+    """Runs the episodes of ``config``; writes ``episodes.jsonl`` and ``run.json`` under ``out``.
+    Returns the summary (see :func:`arenas.stats.summarize`)."""
+    out_dir = Path(out) if out else None
+    done_keys: set[str] = set()
+    previous: list[Trajectory] = []
+    record = run_record(asdict(config))
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        episodes = out_dir / "episodes.jsonl"
+        if episodes.exists() and not resume and episodes.stat().st_size:
+            raise FileExistsError(f"{episodes} exists: pass resume=True (--resume) or choose another --out")
+        if resume:
+            _check_resume(out_dir / "run.json", config)
+            if episodes.exists():
+                previous = list(read_trajectories(episodes))
+                done_keys = {t.key for t in previous if t.error is None}
+        record["identity_hash"] = config_hash(config.identity())
+        (out_dir / "run.json").write_text(json.dumps(record, indent=2, default=str))
+    writer = TrajectoryWriter(out_dir / "episodes.jsonl") if out_dir is not None else None
+    arena = make(config.arena, **config.arena_config)
+    try:
+        jobs = [j for j in plan_jobs(arena, config) if j.key not in done_keys]
+    finally:
+        arena.close()
+    finished: list[Trajectory] = []
+    start = time.perf_counter()
+    bar = _Progress(len(jobs), config, enabled=progress)
+    try:
+        with bar:
+            for traj in iter_rollouts(config, agent_factory, jobs):
+                if writer is not None:
+                    writer.write(traj)
+                finished.append(traj)
+                bar.update(traj)
+    finally:
+        if writer is not None:
+            writer.close()
+    elapsed = time.perf_counter() - start
+    summary = summarize(previous + finished, elapsed_s=elapsed)
+    summary["new_episodes"] = len(finished)
+    summary["episodes_per_s"] = len(finished) / elapsed if elapsed > 0 else float("nan")
+    if out_dir is not None:
+        record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        record["summary"] = summary
+        (out_dir / "run.json").write_text(json.dumps(record, indent=2, default=str))
+    return summary
+
+
+def _check_resume(run_json: Path, config: RunConfig) -> None:
+    if not run_json.exists():
+        return
+    old = json.loads(run_json.read_text()).get("identity_hash")
+    if old and old != config_hash(config.identity()):
+        raise ValueError(f"cannot resume: {run_json} was written by a run with a different arena, agent, "
+                         "split, seed, rollouts or configuration")
+
+
+class _Progress:
+    """Live bar: episodes, mean reward, error share, tokens/s (rich, on stderr)."""
+
+    def __init__(self, total: int, config: RunConfig, enabled: bool):
+        self.enabled = enabled
+        self.n = self.errors = self.tokens = 0
+        self.reward_sum = 0.0
+        self.start = time.perf_counter()
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(TextColumn(f"{config.arena} · {config.agent}"), BarColumn(),
+                                     MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
+                                     TimeRemainingColumn(), transient=False, refresh_per_second=4)
+            self.task = self.progress.add_task("episodes", total=total, stats="")
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.enabled:
+            self.progress.__exit__(*exc)
+
+    def update(self, traj: Trajectory) -> None:
+        self.n += 1
+        self.errors += traj.error is not None
+        self.reward_sum += traj.reward if traj.error is None else 0.0
+        self.tokens += sum((traj.token_counts or {}).values())
+        if not self.enabled:
+            return
+        ok = self.n - self.errors
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        stats = (f"reward {self.reward_sum / ok if ok else float('nan'):.3f} · "
+                 f"errors {self.errors / self.n:.0%} · {self.n / elapsed:.1f} ep/s")
+        if self.tokens:
+            stats += f" · {self.tokens / elapsed:.0f} tok/s"
+        self.progress.update(self.task, advance=1, stats=stats)

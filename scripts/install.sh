@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian machine (idempotent; fast when done).
+#   scripts/install.sh          base + dev extras (what `make demo` needs)
+#   scripts/install.sh --all    every extra, system packages and the Showdown server (`make test`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+if [ "${1:-}" = "--all" ]; then
+  need=()
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  command -v node >/dev/null 2>&1 || need+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need+=(npm)
+  if [ ${#need[@]} -gt 0 ]; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+  fi
+  # CPU build of torch first, so no extra pulls a CUDA build
+  $PY -c "import torch" 2>/dev/null || $PY -m pip install -q torch==2.13.0
+  $PY -m pip install -q -e ".[all,dev]"
+  if [ -f arenas/pokemon/install.sh ]; then bash arenas/pokemon/install.sh; fi
+else
+  $PY -m pip install -q -e ".[dev]"
+fi
