@@ -180,11 +180,18 @@ class ToolArena(Arena):
         return ToolArena._tool_cache[cls]
 
     def finish(self, breakdown: RewardBreakdown, reason: str = "submitted") -> None:
-        """Ends the episode with this final reward."""
+        """Ends the episode; the episode's rewards then sum to ``breakdown.total``."""
         self._final = (breakdown, reason)
+
+    def add_reward(self, reward: float) -> None:
+        """Pays a process reward now (e.g. per answered sub-question). It counts towards the
+        final total: the last step pays only what ``finish``'s total has left."""
+        self._step_reward += reward
 
     def _reset(self, task: Task) -> Observation:
         self._final: tuple[RewardBreakdown, str] | None = None
+        self._paid = 0.0
+        self._step_reward = 0.0
         return self.first_observation(task)
 
     @abstractmethod
@@ -228,12 +235,13 @@ class ToolArena(Arena):
         info: dict[str, Any] = {"invalid_action": bool(problems)}
         if problems:
             info["invalid_reason"] = "; ".join(problems)
-        reward = 0.0
+        reward, self._step_reward = self._step_reward, 0.0
         terminated = False
         if self._final is not None:
             breakdown, reason = self._final
-            reward = breakdown.total
+            reward = breakdown.total - self._paid
             terminated = True
             info["reward_breakdown"] = breakdown.to_dict()
             info["termination"] = reason
+        self._paid += reward
         return StepResult(Observation(messages=messages), reward, terminated, False, info)
