@@ -1,6 +1,7 @@
 import json
 import sys
 import threading
+import time
 
 import pytest
 
@@ -75,18 +76,24 @@ class TextAgent:
 
 
 def test_python_spec_and_concurrency_is_real(tmp_path):
-    seen = set()
+    lock = threading.Lock()
+    state = {"now": 0, "max": 0}
 
     class Slow(TextAgent):
         def act(self, observation):
-            seen.add(threading.get_ident())
+            with lock:
+                state["now"] += 1
+                state["max"] = max(state["max"], state["now"])
+            time.sleep(0.02)
+            with lock:
+                state["now"] -= 1
             return super().act(observation)
 
     sys.modules[__name__].Slow = Slow
     cfg = RunConfig(arena="guess", agent=f"python:{__name__}:Slow", n=8, concurrency=4, split="test")
     summary = run(cfg, make_agent_factory(cfg.agent), progress=False)
     assert summary["errors"] == 0 and summary["invalid_action_rate"] > 0
-    assert len(seen) > 1
+    assert state["max"] > 1
 
 
 def test_entry_point_registration(tmp_path, monkeypatch):
