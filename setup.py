@@ -11,6 +11,7 @@ for name, folder in MAPPED.items():
 setup(
     packages=packages,
     package_dir={"arenas": "arenas", **MAPPED},
-    package_data={"": ["*.json", "*.json.gz", "*.txt", "*.sql", "*.csv", "*.md", "*.yaml"]},
+    package_data={"": ["*.json", "*.json.gz", "*.txt", "*.sql", "*.csv", "*.md", "*.yaml", "*.sh",
+                      "workloads/*", "teams/*", "server/package*.json", "server/*.js"]},
     include_package_data=True,
 )

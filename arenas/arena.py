@@ -77,7 +77,9 @@ class Arena(ABC):
         return None
 
     def _on_truncate(self) -> dict[str, Any]:
-        """Called when the turn cap ends an episode; returns info (e.g. a final breakdown)."""
+        """Called when the turn cap (or the invalid-action limit) ends an episode; returns info
+        to merge (e.g. the final breakdown). A ``"reward"`` entry is added to the last step's
+        reward, so arenas whose step rewards sum to a final total can settle it."""
         return {}
 
     def close(self) -> None:
@@ -112,16 +114,21 @@ class Arena(ABC):
                     and not result.done):
                 result.terminated = True
                 info.setdefault("termination", "invalid_actions")
-                info.update(self._on_truncate())
+                self._settle(result)
         info["invalid_actions"] = self.invalid_actions
         if not result.done and self.turn >= self.max_turns:
             result.truncated = True
             info.setdefault("termination", "max_turns")
-            info.update(self._on_truncate())
+            self._settle(result)
         if result.done:
             info.setdefault("termination", "terminated" if result.terminated else "truncated")
             self.done = True
         return result
+
+    def _settle(self, result: StepResult) -> None:
+        extra = dict(self._on_truncate())
+        result.reward += float(extra.pop("reward", 0.0))
+        result.info.update(extra)
 
     # ---- description -----------------------------------------------------------------
     def sample_tasks(self, split: str, n: int, seed: int = 0) -> list[Task]:
