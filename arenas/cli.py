@@ -24,6 +24,8 @@ EXTRA_COMMANDS: dict[str, str] = {
     "train": "arenas.agents.grpo.cli:train",
     "cross-eval": "arenas.pokemon.cli:cross_eval",
     "leaderboard": "arenas.leaderboards.cli:leaderboard",
+    "build-data": "arenas.sql.data:build_data_command",
+    "load-postgres": "arenas.sql.postgres:load_postgres_command",
 }
 
 

@@ -1,0 +1,1 @@
+"""Table/SQL reasoning over real relational databases (Chinook, NYC flights, Lahman baseball)."""

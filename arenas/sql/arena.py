@@ -1,0 +1,257 @@
+"""The Table/SQL arena: answer questions about a real relational database with tools.
+
+The agent explores the database (``list_tables``, ``describe_table``, ``sample_rows``,
+``run_sql``) and answers each question with ``submit_sql`` (scored by test-suite execution
+equivalence over neighbour databases) or ``submit_answer`` (a value, for scalar questions).
+Follow-up conversations ask their next question after each submission; each answered question
+pays its share of the reward at once (process reward) and the shares sum to the final total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from arenas.arena import ToolArena, ToolError
+from arenas.sql import baselines
+from arenas.sql.data import database_path
+from arenas.sql.engine import QueryError, connect, render_table
+from arenas.sql.schema import read_schema
+from arenas.sql.tasks import load_tasks
+from arenas.tools import TOOL_CALL_FORMAT, tool
+from arenas.types import Observation, Task
+from arenas.verifiers import Component, RewardBreakdown, Rubric, Verdict
+from arenas.verifiers.sql import execution_accuracy, test_suite_equivalent, value_matches
+
+INSTRUCTIONS = """You are a data analyst answering questions about the SQLite database "{db}"{engine}.
+Explore it with the tools (list_tables, describe_table, sample_rows, run_sql: read-only, results
+capped at {max_rows} rows), then answer:
+- submit_sql(query) when the question asks for rows: your query is run against several variants of
+  the database, so it must compute the answer, not hard-code it;
+- submit_answer(answer) when the question asks for a single value.
+Each submission is final for its question. You have {max_turns} turns.
+{schema}
+{tool_format}"""
+
+
+def correct(candidate: dict[str, Any], reference: dict[str, Any], context: dict[str, Any]) -> Verdict:
+    """Test-suite equivalence for SQL answers, value match for value answers."""
+    if candidate["kind"] == "sql":
+        return test_suite_equivalent(candidate["answer"], reference, context)
+    return value_matches(candidate["answer"], reference, context)
+
+
+def execution(candidate: dict[str, Any], reference: dict[str, Any], context: dict[str, Any]) -> Verdict:
+    """Plain execution accuracy on the original database (BIRD-style; a secondary metric)."""
+    if candidate["kind"] == "sql":
+        return execution_accuracy(candidate["answer"], reference, context)
+    return value_matches(candidate["answer"], reference, context)
+
+
+QUESTION_RUBRIC = Rubric([Component("correct", correct, 1.0), Component("execution", execution, 0.0)])
+
+
+@cache
+def _schema_text(db: str) -> str:
+    schema = read_schema(database_path(db))
+    lines = []
+    for t in schema.tables:
+        cols = ", ".join(f"{c.name} {c.type}".strip() for c in t.columns)
+        lines.append(f"  {t.name}({cols})")
+    for fk in schema.foreign_keys:
+        lines.append(f"  {fk.table}.{fk.column} -> {fk.ref_table}.{fk.ref_column}")
+    return "Schema:\n" + "\n".join(lines)
+
+
+class SQLArena(ToolArena):
+    """Text-to-SQL over real databases with a test-suite execution verifier."""
+
+    id = "sql"
+    version = 0
+    description = ("Answer questions about real relational databases (Chinook and others) by exploring "
+                   "them with read-only tools and submitting SQL or a value; scored by test-suite "
+                   "execution equivalence over neighbour databases.")
+    reward_components = QUESTION_RUBRIC.names
+    invalid_action_penalty = 0.0
+
+    def __init__(self, max_turns: int = 20, split: str = "train", show_schema: bool = True,
+                 db_url: str | None = None, timeout_s: float = 2.0, max_rows: int = 30, **config: Any):
+        """
+        Args:
+            max_turns: turn budget of an episode (truncated after it, unanswered questions score 0).
+            show_schema: put the tables, columns and foreign keys in the first message.
+            db_url: a PostgreSQL URL (read-only role) to run the agent's queries on instead of SQLite,
+                with ``{db}`` standing for the database name (``arenas load-postgres`` loads each
+                database as ``arenas_<name>`` and prints such a URL); answers are still verified on
+                the SQLite test suite.
+            timeout_s: statement timeout of run_sql/sample_rows.
+            max_rows: rows shown by run_sql/sample_rows.
+        """
+        super().__init__(max_turns=max_turns, split=split, show_schema=show_schema, db_url=db_url,
+                         timeout_s=timeout_s, max_rows=max_rows, **config)
+        self.show_schema = show_schema
+        self.db_url = db_url
+        self.timeout_s = timeout_s
+        self.max_rows = max_rows
+        self._dbs: dict[str, Any] = {}
+
+    # ---- tasks --------------------------------------------------------------------------
+    def tasks(self, split: str) -> Sequence[Task]:
+        return load_tasks(split)
+
+    def _db(self):
+        name = self.task.prompt["db"]
+        if name not in self._dbs:
+            self._dbs[name] = connect(self.db_url.format(db=name) if self.db_url else database_path(name))
+        return self._dbs[name]
+
+    def first_observation(self, task: Task) -> Observation:
+        self.question = 0
+        self.answers: list[dict[str, Any]] = []
+        self.scores: list[RewardBreakdown] = []
+        db = task.prompt["db"]
+        system = INSTRUCTIONS.format(db=db, engine=" (served by PostgreSQL)" if self.db_url else "",
+                                     max_rows=self.max_rows, max_turns=self.max_turns,
+                                     schema=_schema_text(db) if self.show_schema else "",
+                                     tool_format=TOOL_CALL_FORMAT)
+        return Observation([{"role": "system", "content": system},
+                            {"role": "user", "content": self._question_text()}])
+
+    def _question_text(self) -> str:
+        qs = self.task.prompt["questions"]
+        head = f"Question {self.question + 1} of {len(qs)}: " if len(qs) > 1 else ""
+        kind = "a SQL query (submit_sql)" if self._kind() == "sql" else "a single value (submit_answer)"
+        return f"{head}{qs[self.question]}\n(Answer with {kind}.)"
+
+    def _kind(self) -> str:
+        kind = self.task.prompt.get("answer_kind", "sql")
+        return kind[self.question] if isinstance(kind, list) else kind
+
+    # ---- tools --------------------------------------------------------------------------
+    @tool
+    def list_tables(self) -> str:
+        """List the tables of the database with their row counts."""
+        schema = read_schema(database_path(self.task.prompt["db"]))
+        out = []
+        for t in schema.tables:
+            n = self._query(f'SELECT COUNT(*) FROM "{t.name}"', 1).rows[0][0]
+            out.append(f"{t.name} ({n} rows)")
+        return "\n".join(out)
+
+    @tool
+    def describe_table(self, table: str) -> str:
+        """Columns, types, primary key and foreign keys of one table.
+
+        Args:
+            table: the table name
+        """
+        schema = read_schema(database_path(self.task.prompt["db"]))
+        match = [t for t in schema.tables if t.name.lower() == table.strip().strip('"').lower()]
+        if not match:
+            raise ToolError(f"no table {table!r}; tables: {', '.join(t.name for t in schema.tables)}")
+        t = match[0]
+        lines = [f"{c.name} {c.type}" + (" PRIMARY KEY" if c.name in t.primary_key else "") for c in t.columns]
+        lines += [f"{fk.column} REFERENCES {fk.ref_table}({fk.ref_column})"
+                  for fk in schema.foreign_keys if fk.table == t.name]
+        return f"{t.name}:\n  " + "\n  ".join(lines)
+
+    @tool
+    def sample_rows(self, table: str, n: int = 5) -> str:
+        """A few rows of a table.
+
+        Args:
+            table: the table name
+            n: how many rows (at most 20)
+        """
+        schema = read_schema(database_path(self.task.prompt["db"]))
+        names = {t.name.lower(): t.name for t in schema.tables}
+        name = names.get(table.strip().strip('"').lower())
+        if name is None:
+            raise ToolError(f"no table {table!r}; tables: {', '.join(names.values())}")
+        return render_table(self._query(f'SELECT * FROM "{name}" LIMIT {max(1, min(int(n), 20))}', 20))
+
+    @tool
+    def run_sql(self, query: str) -> str:
+        """Run one read-only SQL query and see its result (capped).
+
+        Args:
+            query: a single SELECT (or WITH ... SELECT) statement
+        """
+        return render_table(self._query(query, self.max_rows))
+
+    @tool
+    def submit_sql(self, query: str) -> str:
+        """Submit the final SQL query answering the current question.
+
+        Args:
+            query: the SQL query whose result answers the question
+        """
+        if self._kind() != "sql":
+            raise ToolError("this question asks for a single value: use submit_answer")
+        return self._submit({"kind": "sql", "answer": query})
+
+    @tool
+    def submit_answer(self, answer: str) -> str:
+        """Submit the final value answering the current question.
+
+        Args:
+            answer: the value (a number or a text)
+        """
+        if self._kind() != "value":
+            raise ToolError("this question asks for rows: use submit_sql with a query")
+        return self._submit({"kind": "value", "answer": answer})
+
+    # ---- scoring ------------------------------------------------------------------------
+    def _query(self, sql: str, max_rows: int):
+        try:
+            return self._db().execute(sql, timeout_s=self.timeout_s, max_rows=max_rows)
+        except QueryError as e:
+            raise ToolError(str(e)) from e
+
+    def _context(self) -> dict[str, Any]:
+        db = self.task.prompt["db"]
+        context = {"db": db, "db_path": str(database_path(db)), "question": self.question, "task_id": self.task.id}
+        if self.db_url:
+            context["dialect"] = "postgresql"
+        return context
+
+    def _submit(self, candidate: dict[str, Any]) -> str:
+        n = len(self.task.prompt["questions"])
+        breakdown = QUESTION_RUBRIC.score(candidate, self.task.reference, self._context())
+        self.answers.append(candidate)
+        self.scores.append(breakdown)
+        self.question += 1
+        if self.question < n:
+            self.add_reward(breakdown.total / n)
+            return "Answer recorded.\n\n" + self._question_text()
+        self.finish(self._episode_breakdown(), "submitted")
+        return "Answer recorded. The conversation is complete."
+
+    def _episode_breakdown(self) -> RewardBreakdown:
+        n = len(self.task.prompt["questions"])
+        per_q = self.scores + [None] * (n - len(self.scores))
+        components = {name: sum(b.components[name] for b in self.scores) / n for name in QUESTION_RUBRIC.names}
+        return RewardBreakdown(
+            total=sum(b.total for b in self.scores) / n,
+            components=components,
+            details={"questions": [b.to_dict() if b else {"unanswered": True} for b in per_q],
+                     "answers": self.answers},
+            passed=len(self.scores) == n and all(b.passed for b in self.scores),
+        )
+
+    def _on_truncate(self) -> dict[str, Any]:
+        return {"reward_breakdown": self._episode_breakdown().to_dict()}
+
+    # ---- baselines ----------------------------------------------------------------------
+    def policy(self, name: str):
+        if name == "oracle":
+            return baselines.OraclePolicy(self)
+        if name == "random":
+            return baselines.RandomPolicy(self, seed=int(self.np_random.integers(2**31)))
+        return None
+
+    def close(self) -> None:
+        for db in self._dbs.values():
+            db.close()
+        self._dbs.clear()

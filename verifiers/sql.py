@@ -1,0 +1,327 @@
+"""Verifiers of the SQL arena: test-suite execution equivalence, execution accuracy, value answers.
+
+``reference`` is a task's reference: ``{"gold": [sql per question], "order_matters": [bool per
+question], "answers": [gold rows per question, for value tasks]}``; ``context`` says which
+question and database: ``{"question": i, "db_path": "<sqlite file>", "db": name}``, optionally
+``"dialect": "postgresql"`` when the agent worked against PostgreSQL and ``"timeout_s"``.
+
+Verdicts are always computed on the SQLite databases, also for episodes played on PostgreSQL
+(both are loaded from the same source): a prediction that fails on SQLite because it uses
+PostgreSQL-only syntax is transpiled with ``sqlglot`` (postgres -> sqlite) and retried.
+
+Results are compared by :mod:`arenas.verifiers.sql_compare`: as bags of rows (order only when
+the gold query orders its result), allowing a permutation of the columns, numbers with a small
+tolerance, and any order or choice among rows that the gold's ORDER BY leaves tied. The
+databases are the original and the neighbours of :mod:`arenas.verifiers.sql_suite`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from arenas.verifiers.base import Verdict
+from arenas.verifiers.sql_compare import Probe, Rows, Ties, norm_rows, results_equal, split_probe, tie_probe
+from arenas.verifiers.sql_readonly import QueryError, ReadOnlySQLite
+from arenas.verifiers.sql_suite import boundary_neighbour, neighbour_paths
+
+SUITE_SIZE = 8
+DEFAULT_TIMEOUT_S = 2.0
+GOLD_TIMEOUT_S = 30.0
+MAX_SET_ROWS = 100_000
+GOLD_CACHE_SIZE = 4096
+BOUNDARY_CACHE_SIZE = 32
+
+
+# ---- execution ---------------------------------------------------------------------------------
+_local = threading.local()
+
+
+def _conn(path: Path) -> ReadOnlySQLite:
+    """This thread's connection to ``path`` (a forked worker opens its own)."""
+    conns = getattr(_local, "conns", None)
+    if conns is None or _local.pid != os.getpid():
+        conns = _local.conns = {}
+        _local.pid = os.getpid()
+    key = str(path)
+    if key not in conns:
+        conns[key] = ReadOnlySQLite(path)
+    return conns[key]
+
+
+def _transpile_postgres(sql: str) -> str | None:
+    try:
+        import sqlglot
+    except ImportError:
+        return None
+    try:
+        out = sqlglot.transpile(sql, read="postgres", write="sqlite")
+    except Exception:  # sqlglot raises many error types on unparsable input
+        return None
+    return out[0] if len(out) == 1 and out[0].strip() != sql.strip() else None
+
+
+# ---- gold results on the suite -----------------------------------------------------------------
+@dataclass
+class GoldRun:
+    """The gold rows on one database of the suite. ``path`` is None for the in-memory boundary
+    neighbour, which is rebuilt (deterministically) when evicted from its cache."""
+
+    name: str
+    path: Path | None
+    rows: Rows
+    """normalised (:func:`~arenas.verifiers.sql_compare.norm`)"""
+    ties: Ties | None = None
+
+
+_gold_cache: OrderedDict[tuple[str, str], list[GoldRun]] = OrderedDict()
+_boundary_cache: OrderedDict[tuple[str, str, int], ReadOnlySQLite | None] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _boundary(db_path: Path, gold_sql: str) -> ReadOnlySQLite | None:
+    key = (str(db_path), gold_sql, os.getpid())
+    with _cache_lock:
+        if key in _boundary_cache:
+            _boundary_cache.move_to_end(key)
+            return _boundary_cache[key]
+    mem = boundary_neighbour(db_path, gold_sql)
+    db = ReadOnlySQLite(None, conn=mem) if mem is not None else None
+    with _cache_lock:
+        db = _boundary_cache.setdefault(key, db)
+        while len(_boundary_cache) > BOUNDARY_CACHE_SIZE:
+            _boundary_cache.popitem(last=False)
+    return db
+
+
+def _database(run: GoldRun, db_path: Path, gold_sql: str) -> ReadOnlySQLite:
+    if run.path is not None:
+        return _conn(run.path)
+    db = _boundary(db_path, gold_sql)
+    assert db is not None  # a boundary run exists only for queries that have one
+    return db
+
+
+def _run_gold(name: str, path: Path | None, db: ReadOnlySQLite, gold_sql: str, probe: Probe | None) -> GoldRun:
+    """The gold rows on one database, through the tie probe where the query has one."""
+    if probe is not None:
+        try:
+            rows, ties = split_probe(db.query(probe.sql, GOLD_TIMEOUT_S, None, None)[1], probe)
+            return GoldRun(name, path, rows, ties)
+        except QueryError:
+            pass
+    return GoldRun(name, path, norm_rows(db.query(gold_sql, GOLD_TIMEOUT_S, None, None)[1]))
+
+
+def gold_suite(db_path: str | Path, gold_sql: str, size: int = SUITE_SIZE) -> list[GoldRun]:
+    """The original database and ``size`` neighbours with the gold rows on each: the boundary
+    neighbour of the query's numeric constants (if it has any), then the prebuilt neighbours
+    most telling for this query (its result there is non-empty and differs from the original;
+    the pool is scanned in order until enough of those are found). Cached in memory."""
+    path = Path(db_path).resolve()
+    key = (str(path), gold_sql)
+    with _cache_lock:
+        if key in _gold_cache:
+            _gold_cache.move_to_end(key)
+            return _gold_cache[key]
+    probe = tie_probe(gold_sql)
+    original = _run_gold("original", path, _conn(path), gold_sql, probe)
+    suite = [original]
+    boundary = _boundary(path, gold_sql)
+    if boundary is not None:
+        suite.append(_run_gold("boundary neighbour", None, boundary, gold_sql, probe))
+    baseline = Counter(original.rows)
+    wanted = size + 1 - len(suite)
+    ranked = []
+    for k, npath in enumerate(neighbour_paths(path)):
+        try:
+            run = _run_gold(f"neighbour {k}", npath, _conn(npath), gold_sql, probe)
+        except QueryError:
+            continue
+        ranked.append((-(2 * (Counter(run.rows) != baseline) + bool(run.rows)), k, run))
+        if sum(rank == -3 for rank, *_ in ranked) >= wanted:
+            break  # enough neighbours that change a non-empty result: the rest cannot rank higher
+    ranked.sort(key=lambda x: x[:2])
+    suite += [g for *_, g in ranked[:wanted]]
+    with _cache_lock:
+        _gold_cache[key] = suite
+        while len(_gold_cache) > GOLD_CACHE_SIZE:
+            _gold_cache.popitem(last=False)
+    return suite
+
+
+def original_gold_rows(db_path: str | Path, gold_sql: str) -> Rows:
+    """The gold query's own rows on the original database alone."""
+    return _conn(Path(db_path).resolve()).query(gold_sql, GOLD_TIMEOUT_S, None, None)[1]
+
+
+# ---- reference access ----------------------------------------------------------------------------
+def _question(reference: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[int, str, bool]:
+    i = int(context.get("question", 0))
+    gold = reference["gold"]
+    gold_sql = gold if isinstance(gold, str) else gold[i]
+    flags = reference.get("order_matters")
+    if flags is None:
+        order = bool(re.search(r"\border\s+by\b", gold_sql, re.IGNORECASE))
+    else:
+        order = bool(flags if isinstance(flags, bool) else flags[i])
+    return i, gold_sql, order
+
+
+def _db_path(context: Mapping[str, Any]) -> Path:
+    if "db_path" not in context:
+        raise KeyError("context needs 'db_path' (the task's SQLite file)")
+    return Path(context["db_path"])
+
+
+def _run_candidate(db: ReadOnlySQLite, sql: str, max_rows: int | None, context: Mapping[str, Any],
+                   details: dict[str, Any]) -> Rows:
+    """Runs the prediction, retrying PostgreSQL syntax transpiled to SQLite once it failed."""
+    timeout = float(context.get("timeout_s", DEFAULT_TIMEOUT_S))
+    sql = details.get("transpiled", sql)
+    try:
+        _, rows, truncated = db.query(sql, timeout, max_rows)
+    except QueryError:
+        pg = str(context.get("dialect", "sqlite")).lower().startswith("postgres")
+        if not pg or "transpiled" in details or (alt := _transpile_postgres(sql)) is None:
+            raise
+        details["transpiled"] = alt
+        _, rows, truncated = db.query(alt, timeout, max_rows)
+    if truncated:
+        details["truncated"] = True
+    return rows
+
+
+# ---- the verifiers ----------------------------------------------------------------------------------
+def test_suite_equivalent(candidate_sql: Any, reference: Mapping[str, Any], context: Mapping[str, Any]) -> Verdict:
+    """1 if the predicted query returns the gold result on the original database and on every
+    neighbour of the suite, else 0 (the first database where they differ is in ``details``)."""
+    _, gold_sql, order = _question(reference, context)
+    if not isinstance(candidate_sql, str) or not candidate_sql.strip():
+        return Verdict.fail("no SQL submitted")
+    db_path = _db_path(context).resolve()
+    suite = gold_suite(db_path, gold_sql)
+    details: dict[str, Any] = {"databases": len(suite), "order_matters": order}
+    for n_ok, run in enumerate(suite):
+        try:  # one row more than the gold is enough to know the bags differ
+            db = _database(run, db_path, gold_sql)
+            rows = _run_candidate(db, candidate_sql, len(run.rows) + 1, context, details)
+        except QueryError as e:
+            return Verdict(0.0, False, {**details, "reason": "error", "database": run.name,
+                                         "error": e.message, "equal_on": n_ok})
+        if details.pop("truncated", False) or not results_equal(run.rows, rows, order, run.ties, True):
+            return Verdict(0.0, False, {**details, "reason": "different result", "database": run.name,
+                                         "equal_on": n_ok})
+    return Verdict(1.0, True, {**details, "equal_on": len(suite)})
+
+
+test_suite_equivalent.__test__ = False  # a verifier, not a pytest test
+
+
+def execution_accuracy(candidate_sql: Any, reference: Mapping[str, Any], context: Mapping[str, Any]) -> Verdict:
+    """BIRD-style execution accuracy: the set of predicted rows equals the set of gold rows on
+    the original database (column order and duplicates as in BIRD: order kept, duplicates not)."""
+    _, gold_sql, _ = _question(reference, context)
+    if not isinstance(candidate_sql, str) or not candidate_sql.strip():
+        return Verdict.fail("no SQL submitted")
+    path = _db_path(context).resolve()
+    gold = original_gold_rows(path, gold_sql)
+    details: dict[str, Any] = {}
+    try:
+        rows = _run_candidate(_conn(path), candidate_sql, MAX_SET_ROWS, context, details)
+    except QueryError as e:
+        return Verdict(0.0, False, {"reason": "error", "error": e.message})
+    if details.pop("truncated", False):
+        return Verdict(0.0, False, {**details, "reason": f"result too large (over {MAX_SET_ROWS} rows or 16 MB)"})
+    same = set(norm_rows(rows)) == set(norm_rows(gold))
+    return Verdict(float(same), same, {**details, "reason": "equal" if same else "different result"})
+
+
+# ---- value answers -------------------------------------------------------------------------------
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def _as_number(text: str) -> tuple[float, int | None] | None:
+    """``(value, decimals shown)`` of a numeric answer such as ``1,234.50``, ``$3.2`` or ``42``."""
+    t = text.strip().replace(",", "").replace("_", "").removeprefix("$").removesuffix("%").strip()
+    if not _NUMBER.fullmatch(t):
+        return None
+    decimals = None if "e" in t.lower() else (len(t.split(".")[1]) if "." in t else 0)
+    return float(t), decimals
+
+
+def _same_value(candidate: Any, gold: Any) -> bool:
+    if gold is None:
+        return candidate is None or str(candidate).strip().lower() in ("", "null", "none")
+    if isinstance(gold, int | float) and not isinstance(gold, bool):
+        parsed = _as_number(str(candidate))
+        if parsed is None:
+            return False
+        value, decimals = parsed
+        if math.isclose(value, gold, rel_tol=1e-4, abs_tol=1e-9):
+            return True
+        # "rounded to the shown precision": 3.14 for 3.14159, but never 3 for 3.4
+        return bool(decimals) and round(float(gold), decimals) == round(value, decimals)
+    return _canon(candidate) == _canon(gold)
+
+
+def _canon(text: Any) -> str:
+    """Text answers ignore case, spacing, surrounding quotes and a final full stop."""
+    return " ".join(str(text).split()).rstrip(".").strip("'\"").rstrip(".").casefold()
+
+
+def _answer_items(candidate: Any) -> list[Any]:
+    if isinstance(candidate, list | tuple):
+        return [v for item in candidate for v in (item if isinstance(item, list | tuple) else [item])]
+    if isinstance(candidate, str):
+        text = candidate.strip()
+        if text.startswith("["):
+            try:
+                return _answer_items(json.loads(text))
+            except json.JSONDecodeError:
+                pass
+        return [p for p in re.split(r"\s*[\n;]\s*|\s*,\s+", text) if p]
+    return [candidate]
+
+
+def _gold_values(reference: Mapping[str, Any], context: Mapping[str, Any]) -> list[Any]:
+    i, gold_sql, _ = _question(reference, context)
+    answers = reference.get("answers")
+    rows: Sequence[Any] | None = answers[i] if answers is not None and i < len(answers) else None
+    if rows is None:
+        rows = original_gold_rows(_db_path(context), gold_sql)
+    return [v for row in rows for v in (row if isinstance(row, list | tuple) else [row])]
+
+
+def value_matches(candidate_value: Any, reference: Mapping[str, Any], context: Mapping[str, Any]) -> Verdict:
+    """1 if the answer equals the gold value(s): numbers within a relative 1e-4 or equal when
+    rounded to the decimals the answer shows, text ignoring case and spacing. Several gold
+    values must all be given, in any order."""
+    gold = _gold_values(reference, context)
+    if candidate_value is None or (isinstance(candidate_value, str) and not candidate_value.strip()):
+        return Verdict.fail("no answer submitted", expected_values=len(gold))
+    if len(gold) == 1:
+        ok = _same_value(candidate_value, gold[0]) or (
+            isinstance(candidate_value, list | tuple) and len(candidate_value) == 1
+            and _same_value(_answer_items(candidate_value)[0], gold[0]))
+        return Verdict(float(ok), ok, {"reason": "equal" if ok else "different value"})
+    items = _answer_items(candidate_value)
+    remaining = list(gold)
+    for item in items:
+        match = next((j for j, g in enumerate(remaining) if _same_value(item, g)), None)
+        if match is None:
+            break
+        remaining.pop(match)
+    ok = not remaining and len(items) == len(gold)
+    return Verdict(float(ok), ok, {"reason": "equal" if ok else "different values",
+                                   "expected_values": len(gold), "given_values": len(items),
+                                   "unmatched": [str(v) for v in islice(remaining, 5)]})
