@@ -137,9 +137,10 @@ def _database_path(name: str, home: str) -> Path:
 
 
 def build_data_command() -> None:
-    """Build (or verify) every SQL database and the task cache, and print what is there."""
+    """Build (or verify) every SQL database, its verifier neighbours and the task cache."""
     from arenas.sql.schema import read_schema
     from arenas.sql.tasks import build_tasks
+    from arenas.verifiers.sql import neighbour_paths
 
     for name in DATABASES:
         path = database_path(name)
@@ -147,6 +148,8 @@ def build_data_command() -> None:
         conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
         rows = sum(conn.execute(f"SELECT COUNT(*) FROM {_q(t.name)}").fetchone()[0] for t in schema.tables)
         conn.close()
-        print(f"{name}: {len(schema.tables)} tables, {len(schema.foreign_keys)} foreign keys, {rows} rows  {path}")
+        suite = neighbour_paths(path)
+        print(f"{name}: {len(schema.tables)} tables, {len(schema.foreign_keys)} foreign keys, {rows} rows, "
+              f"{len(suite)} neighbour databases  {path}")
     by_split = build_tasks()
     print("tasks: " + ", ".join(f"{split} {len(tasks)}" for split, tasks in by_split.items()))
