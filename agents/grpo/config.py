@@ -1,0 +1,150 @@
+"""The trainer's configuration: every knob of a GRPO run, documented where it is declared."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from arenas.agents.grpo.losses import LOSS_VARIANTS
+
+
+@dataclass
+class ArenaMix:
+    """One arena of a (possibly multi-arena) training mix."""
+
+    arena: str
+    """Registered arena id (``arenas.make``)."""
+    weight: float = 1.0
+    """Relative share of this arena's tasks in each step's batch."""
+    split: str = "train"
+    """Split the training tasks are drawn from."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments of ``arenas.make`` (e.g. a small workload, ``max_turns``)."""
+
+
+@dataclass
+class GRPOConfig:
+    """A GRPO run over multi-turn episodes."""
+
+    model: str
+    """Directory of a transformers causal LM (and its tokenizer + chat template) to train."""
+    arenas: list[ArenaMix] = field(default_factory=list)
+    """Arenas to train on; tasks of each step are drawn from them in proportion to ``weight``."""
+    out: str = "runs/grpo"
+    """Run directory: metrics.jsonl, TensorBoard events, checkpoints, learning_curve.png, model/."""
+
+    # ---- sampling ---------------------------------------------------------------------------
+    steps: int = 10
+    """Training steps; each step generates one batch and applies ``mu`` passes of updates to it."""
+    tasks_per_step: int = 4
+    """Tasks (groups) per step."""
+    group_size: int = 4
+    """G: episodes per task, all with the same task and seed, differing only in sampling."""
+    seed: int = 0
+    """Seeds task selection, episode seeds, sampling and the model's dropout."""
+    temperature: float = 1.0
+    """Sampling temperature of the generator. The loss uses the model's untempered logprobs, as
+    the agent's backends record them, so 1.0 keeps the importance ratio exact."""
+    top_p: float = 1.0
+    """Nucleus sampling of the generator (1.0 keeps the ratio against the sampler exact)."""
+    max_new_tokens: int = 64
+    """Cap on the tokens of one agent turn."""
+    concurrency: int = 32
+    """Episodes in flight at once (the generator batches their requests; one arena per episode thread)."""
+    generator: str = "hf"
+    """Agent backend that generates episodes (``<generator>:<model>`` agent spec). ``hf`` on the
+    training device shares the trained model object (no copy); any other backend gets the new
+    weights after each update through its ``load_weights`` hook or its in-process ``model``."""
+    generator_options: dict[str, Any] = field(default_factory=dict)
+    """Extra agent/backend options (``device``/``dtype`` give ``hf`` its own copy, e.g. bf16 for
+    generation while training keeps fp32 master weights)."""
+    dynamic_sampling: bool = False
+    """Drop groups whose rewards are all equal (no signal; DAPO) and sample more tasks, up to
+    ``max_resample_rounds`` extra rounds, to refill the batch."""
+    max_resample_rounds: int = 2
+    """Extra generation rounds a step may spend refilling a batch thinned by dynamic sampling."""
+
+    # ---- loss -------------------------------------------------------------------------------
+    loss: str = "grpo"
+    """Loss variant: ``grpo`` (sequence mean), ``dr_grpo`` (constant normaliser), ``dapo`` (token mean)."""
+    scale_rewards: bool = True
+    """Divide advantages by the group's reward std (GRPO); Dr. GRPO turns this off."""
+    eps_low: float = 0.2
+    """Lower clip range of the importance ratio (1 - eps_low)."""
+    eps_high: float = 0.2
+    """Upper clip range (1 + eps_high); DAPO's clip-higher uses 0.28."""
+    kl_coef: float = 0.0
+    """Weight of the k3 KL penalty to the frozen initial model (0 = no reference model kept)."""
+    old_logprobs: str = "sampler"
+    """Ratio denominator: ``sampler`` (logprobs recorded at generation, corrects for a generator
+    that lags the policy) or ``policy`` (recomputed by the trainer before this batch's updates)."""
+    max_agent_tokens: int | None = None
+    """Agent-token budget of an episode for the overlong rules and dr_grpo's constant (None: off /
+    padded length)."""
+    overlong_buffer: int = 0
+    """DAPO soft overlong penalty: reward ramps down to -1 over the last this-many agent tokens
+    before ``max_agent_tokens`` (0 = off)."""
+    overlong_filter: bool = False
+    """Mask out of the loss the episodes that hit ``max_agent_tokens`` or were truncated by the turn cap."""
+    max_seq_len: int = 4096
+    """Episodes longer than this many tokens are cut (their tail is not trained on)."""
+
+    # ---- optimisation -----------------------------------------------------------------------
+    learning_rate: float = 1e-5
+    """AdamW learning rate (0 runs the whole loop without changing the model: a control run)."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    adam_betas: tuple[float, float] = (0.9, 0.99)
+    """AdamW betas."""
+    warmup_steps: int = 0
+    """Linear learning-rate warm-up, in optimizer steps."""
+    mu: int = 1
+    """Passes of updates over each step's batch (μ in the GRPO paper)."""
+    minibatches: int = 1
+    """Optimizer steps per pass: the batch is split into this many mini-batches."""
+    micro_batch_size: int = 8
+    """Sequences per forward/backward; mini-batches are accumulated from micro-batches."""
+    max_grad_norm: float = 1.0
+    """Gradient-norm clip (0 = off)."""
+    bf16: bool | None = None
+    """bf16 autocast with fp32 master weights (None: on when CUDA is available)."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in backward to save memory."""
+    device: str | None = None
+    """Training device (None: cuda when available, else cpu)."""
+    lora_rank: int = 0
+    """Train LoRA adapters of this rank with peft instead of all weights (0 = full fine-tuning)."""
+    lora_alpha: int = 32
+    """LoRA scaling numerator."""
+    lora_target: str = "all-linear"
+    """Modules LoRA adapts (peft ``target_modules``)."""
+    log_entropy: bool = True
+    """Compute the policy's entropy on agent tokens each update (costs one softmax per token)."""
+
+    # ---- bookkeeping ------------------------------------------------------------------------
+    save_every: int = 0
+    """Checkpoint every this many steps (0 = only at the end)."""
+    keep_checkpoints: int = 2
+    """Checkpoints kept on disk (the oldest are deleted)."""
+    resume: bool = False
+    """Continue from the newest checkpoint under ``out``."""
+    tensorboard: bool = True
+    """Also write TensorBoard events under ``out/tb``."""
+    eval_tasks: int = 0
+    """Tasks of the eval split played ``group_size`` times each, before and after training, to
+    measure the change in mean reward on held-out tasks (0 = off)."""
+    eval_split: str = "dev"
+    """Split of the evaluation tasks."""
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSS_VARIANTS:
+            raise ValueError(f"loss must be one of {LOSS_VARIANTS}, got {self.loss!r}")
+        if self.old_logprobs not in ("sampler", "policy"):
+            raise ValueError(f"old_logprobs must be 'sampler' or 'policy', got {self.old_logprobs!r}")
+        if self.group_size < 2:
+            raise ValueError("group_size must be at least 2 (advantages are relative to the group)")
+        self.arenas = [a if isinstance(a, ArenaMix) else ArenaMix(**a) for a in self.arenas]
+        self.adam_betas = tuple(self.adam_betas)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
