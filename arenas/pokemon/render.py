@@ -1,0 +1,171 @@
+"""The text observation of one side of a VGC battle.
+
+Field (weather, terrain, rooms, side conditions with the turn they started and their usual
+duration), both sides' active Pokémon and benches (HP %, status, boosts, tera, and the items,
+abilities and moves known from open team sheets), last turn's events from the server log, and
+the legal options per slot.
+"""
+
+from __future__ import annotations
+
+from poke_env.battle.double_battle import DoubleBattle
+from poke_env.battle.pokemon import Pokemon
+
+from arenas.pokemon import actions
+
+DURATIONS = {"trickroom": 5, "tailwind": 4, "reflect": 5, "lightscreen": 5, "auroraveil": 5,
+             "gravity": 5, "wonderroom": 5, "magicroom": 5, "safeguard": 5, "mist": 5}
+"""Usual durations (light clay, damp rock and the like extend some of them)."""
+EVENT_TAGS = {"move", "switch", "drag", "faint", "-damage", "-heal", "-status", "-curestatus", "-boost",
+              "-unboost", "-weather", "-fieldstart", "-fieldend", "-sidestart", "-sideend", "-terastallize",
+              "-supereffective", "-resisted", "-immune", "-crit", "-miss", "-fail", "cant", "-item",
+              "-enditem", "-ability", "-activate", "-start", "-end", "turn", "win", "tie"}
+
+
+def _name(x: object) -> str:
+    return getattr(x, "name", str(x)).replace("_", " ").lower()
+
+
+def _mon_line(mon: Pokemon, hp: bool = True, sheet: Pokemon | None = None, tera: str | None = None) -> str:
+    """One Pokémon; ``sheet`` is its open-team-sheet entry when poke-env keeps it apart."""
+    sheet = sheet or mon
+    bits = [mon.species]
+    if mon.fainted:
+        return f"{mon.species} (fainted)"
+    if hp:
+        bits.append(f"{round(mon.current_hp_fraction * 100)}% HP" if mon.max_hp else "not seen in battle")
+    if mon.status is not None:
+        bits.append(_name(mon.status))
+    boosts = [f"{k}{v:+d}" for k, v in mon.boosts.items() if v]
+    if boosts:
+        bits.append("boosts " + " ".join(boosts))
+    tera_type = _name(mon.tera_type or sheet.tera_type) if (mon.tera_type or sheet.tera_type) else tera
+    if mon.is_terastallized:
+        bits.append(f"terastallized {tera_type}")
+    elif tera_type:
+        bits.append(f"tera {tera_type}")
+    item = mon.item if mon.item and mon.item != "unknown_item" else sheet.item
+    if item and item != "unknown_item":
+        bits.append(f"item {item}")
+    if mon.ability or sheet.ability:
+        bits.append(f"ability {mon.ability or sheet.ability}")
+    return ", ".join(bits)
+
+
+def _tera_types(b: DoubleBattle) -> dict[str, str]:
+    """Tera types from the request (poke-env does not keep them for every forme)."""
+    side = (b.last_request or {}).get("side", {}).get("pokemon", [])
+    return {p["ident"]: p["teraType"].lower() for p in side if p.get("teraType")}
+
+
+def opponent_mons(b: DoubleBattle) -> list[tuple[Pokemon, Pokemon]]:
+    """The opponent's Pokémon once each, as (battle entry, team-sheet entry): a forme's sheet entry
+    and its in-battle entry can be two objects in poke-env."""
+    by_species: dict[str, list[Pokemon]] = {}
+    for mon in b.opponent_team.values():
+        by_species.setdefault(mon.species, []).append(mon)
+    out = []
+    for mons in by_species.values():
+        seen = [m for m in mons if m.max_hp] or mons
+        sheet = max(mons, key=lambda m: (len(m.moves), m.item not in (None, "unknown_item")))
+        out.append((seen[0], sheet))
+    return out
+
+
+def _moves_line(mon: Pokemon) -> str:
+    return "; ".join(f"{m.id} ({_name(m.type)}, {m.base_power or '-'} BP)" for m in list(mon.moves.values())[:4])
+
+
+def _conditions(conds: dict, turn: int) -> str:
+    out = []
+    for c, start in conds.items():
+        key = _name(c).replace(" ", "")
+        if key in DURATIONS and start:
+            left = max(DURATIONS[key] - (turn - start), 0)
+            out.append(f"{_name(c)} (~{left} turns left)")
+        elif key in ("spikes", "toxicspikes"):
+            out.append(f"{_name(c)} x{start}")
+        else:
+            out.append(_name(c))
+    return ", ".join(out) or "none"
+
+
+def field_text(b: DoubleBattle) -> str:
+    weather = ", ".join(f"{_name(w)} (since turn {t})" for w, t in b.weather.items()) or "none"
+    fields = _conditions(b.fields, b.turn)
+    return (f"Field: weather {weather}; field {fields}.\n"
+            f"Your side: {_conditions(b.side_conditions, b.turn)}. "
+            f"Opponent side: {_conditions(b.opponent_side_conditions, b.turn)}.")
+
+
+def events_text(lines: list[str], limit: int = 40) -> str:
+    keep = []
+    for line in lines:
+        parts = line.split("|")
+        if len(parts) > 1 and parts[1] in EVENT_TAGS:
+            keep.append(" ".join(p for p in parts[1:] if p and not p.startswith("[from] ")).lstrip("-"))
+    return "\n".join(keep[-limit:]) or "(nothing yet)"
+
+
+def team_preview_text(b: DoubleBattle) -> str:
+    tera = _tera_types(b)
+    idents = {id(m): k for k, m in b.team.items()}
+    mine = "\n".join(f"  {i}. {_mon_line(m, hp=False, tera=tera.get(idents.get(id(m), '')))}; moves: {_moves_line(m)}"
+                     for i, m in enumerate(actions.team_list(b), 1))
+    sheet = opponent_mons(b) or [(m, m) for m in b.teampreview_opponent_team]
+    theirs = "\n".join(f"  - {_mon_line(m, hp=False, sheet=s)}; moves: {_moves_line(s) or 'unknown'}"
+                       for m, s in sheet)
+    return (f"Team preview ({b.format}). Your team:\n{mine}\nOpponent's team (open team sheet):\n{theirs}\n"
+            + actions.PREVIEW_HELP)
+
+
+def battle_text(b: DoubleBattle, events: list[str], error: str = "") -> str:
+    """The observation for a move-phase request."""
+    out = [f"Turn {b.turn}. " + field_text(b)]
+    team = actions.team_list(b)
+    tera = _tera_types(b)
+    idents = {id(m): k for k, m in b.team.items()}
+
+    def mine(m: Pokemon) -> str:
+        return _mon_line(m, tera=tera.get(idents.get(id(m), "")))
+
+    legal = actions.legal_options(b)
+    out.append("Your active Pokémon:")
+    for slot, mon in enumerate(b.active_pokemon):
+        name = actions.SLOTS[slot]
+        if mon is None:
+            out.append(f"  {name}: (empty)")
+            continue
+        out.append(f"  {name}: {mine(mon)}")
+        moves = actions.slot_moves(b, slot)
+        for k, m in enumerate(moves, 1):
+            targets = sorted({key.split()[-1] for key in legal[slot]
+                              if key.startswith(f"move {k}") and key.split()[-1].lstrip("-").isdigit()
+                              and len(key.split()) > 2})
+            usable = any(key.startswith(f"move {k}") for key in legal[slot])
+            tgt = f", targets {' '.join(targets)}" if targets else ""
+            state = "" if usable else ", not usable now"
+            out.append(f"     move {k}: {m.id} ({_name(m.type)}, {m.base_power or '-'} BP{tgt}{state})")
+    bench = [f"  {i}. {mine(m)}" for i, m in enumerate(team, 1) if not m.active
+             and (m.selected_in_teampreview or m.revealed or not b.teampreview_team)]
+    out.append("Your bench:\n" + ("\n".join(bench) or "  (none)"))
+    sheets = {m.species: s for m, s in opponent_mons(b)}
+    out.append("Opponent active:")
+    for slot, mon in enumerate(b.opponent_active_pokemon, 1):
+        if mon is None:
+            out.append(f"  {slot}: (empty)")
+            continue
+        sheet = sheets.get(mon.species, mon)
+        out.append(f"  {slot}: {_mon_line(mon, sheet=sheet)}; moves: {_moves_line(sheet) or 'unknown'}")
+    others = [(m, s) for m, s in opponent_mons(b) if not m.active]
+    out.append("Opponent's other Pokémon (seen or on the team sheet):\n"
+               + ("\n".join(f"  - {_mon_line(m, sheet=s)}" for m, s in others) or "  (none)"))
+    out.append("Last turn:\n" + events_text(events))
+    opts = []
+    for slot, table in enumerate(legal):
+        opts.append(f"  slot {actions.SLOTS[slot]}: " + " | ".join(table))
+    out.append("Legal options:\n" + "\n".join(opts))
+    if error:
+        out.append(f"Your last action was rejected: {error}")
+    out.append(actions.FORMAT_HELP)
+    return "\n".join(out)
