@@ -15,7 +15,10 @@ token ids rendered here, so a trajectory is exactly what the model saw.
 
 Token data, per turn, in ``Action.meta``::
 
-    prompt_ids      list[int] | None   the prompt the model was given this turn
+    prompt_len      int | None         length of the prompt the model was given this turn: the
+                                       prompt is ``tokens["ids"][:prompt_len]`` of the episode record
+    prompt_ids      list[int]          only when the episode sequence does not hold the prompt
+                                       (a template mismatch); keeps trajectories linear in turns
     completion_ids  list[int] | None   the sampled tokens (end-of-turn token included when sampled)
     logprobs        list[float] | None log p(token) under the unmodified model (temperature 1)
     finish_reason   "stop" | "length" | "context_length" | "episode_budget"

@@ -281,9 +281,13 @@ class LLMAgent:
             # only calls the arena will answer: servers reject tool calls left without a result
             message["tool_calls"] = [tc for tc in tool_calls if tc.get("id") in valid]
         self.history.append(message)
+        prompt = completion.prompt_ids
         action.meta = {"finish_reason": completion.finish_reason, "latency": completion.latency,
-                       "prompt_ids": completion.prompt_ids, "completion_ids": completion.completion_ids,
-                       "logprobs": completion.logprobs}
+                       "prompt_len": len(prompt) if prompt is not None else None,
+                       "completion_ids": completion.completion_ids, "logprobs": completion.logprobs}
+        if prompt is not None and self.ledger.ids[:len(prompt)] != list(prompt):
+            # the episode sequence does not hold this prompt (template mismatch): keep it whole
+            action.meta["prompt_ids"] = prompt
         if reasoning is not None:
             action.meta["reasoning"] = reasoning
         return action

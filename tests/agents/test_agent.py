@@ -47,7 +47,8 @@ def test_token_sequence_is_what_the_backend_saw(tokenizer):
         reply = action.meta["completion_ids"]
         assert ids[len(prompt):len(prompt) + len(reply)] == reply
         assert mask[len(prompt):len(prompt) + len(reply)] == [1] * len(reply)
-        assert action.meta["prompt_ids"] == prompt and action.meta["finish_reason"] == "stop"
+        assert action.meta["prompt_len"] == len(prompt) and action.meta["finish_reason"] == "stop"
+        assert "prompt_ids" not in action.meta  # the sequence holds it: trajectories stay linear
         pos = len(prompt) + len(reply)
     assert pos == len(ids)
     assert all(lp == 0.0 for lp, m in zip(lps, mask, strict=True) if m == 0)

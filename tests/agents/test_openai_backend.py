@@ -39,12 +39,13 @@ def test_served_tiny_model_gives_token_level_trajectories(model_server, tiny_mod
         assert t.meta["text_only"] is False and sum(t.tokens["mask"]) == t.token_counts["completion"]
         for turn in t.turns:  # each reply's logprobs hold under the prompt the server rendered
             meta = turn.action["meta"]
-            ref = forward_logprobs(model, meta["prompt_ids"] + meta["completion_ids"])
+            prompt = meta.get("prompt_ids") or t.tokens["ids"][:meta["prompt_len"]]
+            ref = forward_logprobs(model, prompt + meta["completion_ids"])
             got = meta["logprobs"]
             assert max(abs(a - b) for a, b in zip(ref[-len(got):], got, strict=True)) < 1e-3
         first = t.turns[0].action["meta"]
-        assert t.tokens["ids"][:len(first["prompt_ids"]) + len(first["completion_ids"])] == \
-            first["prompt_ids"] + first["completion_ids"]
+        n = first["prompt_len"]
+        assert t.tokens["ids"][n:n + len(first["completion_ids"])] == first["completion_ids"]
         assert all(m["cause"] in ("tokenization", "template") for m in t.meta["mismatches"])
 
 
