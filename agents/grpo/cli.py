@@ -8,18 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-
-def _pairs(pairs: list[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"expected key=value, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+from arenas.cli import parse_pairs
 
 
 def parse_arenas(arenas: list[str], split: str, arena_config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -66,9 +55,9 @@ def train(
     fields = {"model": str(model), "out": str(out), "steps": steps, "tasks_per_step": tasks_per_step,
               "group_size": group_size, "loss": loss, "learning_rate": lr, "mu": mu, "kl_coef": kl_coef,
               "lora_rank": lora_rank, "generator": generator, "seed": seed, "resume": resume,
-              "generator_options": _pairs(generator_option),
-              "arenas": parse_arenas(arena, split, _pairs(config))}
-    fields.update(_pairs(trainer_option))
+              "generator_options": parse_pairs(generator_option),
+              "arenas": parse_arenas(arena, split, parse_pairs(config))}
+    fields.update(parse_pairs(trainer_option))
     trainer = GRPOTrainer(GRPOConfig(**fields))
     try:
         summary = trainer.train(progress=not quiet)
