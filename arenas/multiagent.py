@@ -38,7 +38,8 @@ class MultiAgentArena(ABC):
 
     @abstractmethod
     def step(self, actions: dict[str, Any]) -> dict[str, StepResult]:
-        """Applies the pending agents' actions; returns a result per agent."""
+        """Applies the pending agents' actions; returns a result for every agent (with reward 0
+        and no new messages for agents that had nothing to do)."""
 
     @property
     def pending(self) -> list[str]:
@@ -57,15 +58,15 @@ class MultiAgentArena(ABC):
 
 
 class SingleAgentView(Arena):
-    """One seat of a multi-agent arena; ``opponent(agent_name)`` returns a policy per episode
-    for each other seat."""
+    """One seat of a multi-agent arena; ``opponent_policy(agent_name)`` returns a policy per
+    episode for each other seat."""
 
     def __init__(self, inner: MultiAgentArena, seat: str,
-                 opponent: Callable[[str], Callable[[Observation], Any]], **config: Any):
+                 opponent_policy: Callable[[str], Callable[[Observation], Any]], **config: Any):
         super().__init__(**config)
         self.inner = inner
         self.seat = seat
-        self.make_opponent = opponent
+        self.make_opponent = opponent_policy
         self.id = inner.id
         self.version = inner.version
         self.description = inner.description
@@ -92,6 +93,8 @@ class SingleAgentView(Arena):
     def _advance_to_seat(self, obs: dict[str, Observation], reward: float) -> tuple[Observation, float, StepResult | None]:
         """Lets opponents act until the seat must act or the episode ends."""
         while self.seat not in obs:
+            if not obs:
+                raise RuntimeError(f"{self.inner.id}: no agent is pending but the episode has not ended")
             actions = {a: self._opponents[a](o) for a, o in obs.items()}
             results = self.inner.step(actions)
             if self.seat in results and results[self.seat].done:
