@@ -121,42 +121,47 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
     return traj
 
 
-class _ArenaPool:
-    """One arena per worker thread (arenas hold connections that are not shared across threads)."""
+class ArenaPool:
+    """Arenas lent to episodes: one per episode in flight, reused by later episodes (and by later
+    calls, for a caller such as the trainer that keeps the pool). An arena is never shared by two
+    episodes at once: arenas hold connections that are not shared across threads."""
 
     def __init__(self, make_arena: Callable[[], Arena]):
         self.make_arena = make_arena
-        self.local = threading.local()
+        self.idle: list[Arena] = []
         self.all: list[Arena] = []
         self.lock = threading.Lock()
 
-    def get(self) -> Arena:
-        arena = getattr(self.local, "arena", None)
-        if arena is None:
-            arena = self.local.arena = self.make_arena()
-            with self.lock:
-                self.all.append(arena)
+    def acquire(self) -> Arena:
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+        arena = self.make_arena()
+        with self.lock:
+            self.all.append(arena)
         return arena
 
-    def discard(self) -> None:
-        """Drops this thread's arena after an error: its state is not trusted any more."""
-        arena = getattr(self.local, "arena", None)
-        self.local.arena = None
-        if arena is not None:
+    def release(self, arena: Arena, broken: bool = False) -> None:
+        """Returns an arena; a broken one (its episode raised) is closed, its state not trusted."""
+        if not broken:
             with self.lock:
-                self.all.remove(arena)
-            try:
-                arena.close()
-            except Exception:
-                pass
+                self.idle.append(arena)
+            return
+        with self.lock:
+            self.all.remove(arena)
+        try:
+            arena.close()
+        except Exception:
+            pass
 
     def close(self) -> None:
-        for arena in self.all:
+        with self.lock:
+            arenas, self.all, self.idle = self.all, [], []
+        for arena in arenas:
             try:
                 arena.close()
             except Exception:
                 pass
-        self.all.clear()
 
 
 def plan_jobs(arena: Arena, config: RunConfig) -> list[EpisodeJob]:
@@ -165,18 +170,23 @@ def plan_jobs(arena: Arena, config: RunConfig) -> list[EpisodeJob]:
 
 
 def iter_rollouts(config: RunConfig, agent_factory: AgentFactory, jobs: list[EpisodeJob] | None = None,
-                  make_arena: Callable[[], Arena] | None = None) -> Iterator[Trajectory]:
-    """Yields trajectories as episodes finish (in completion order)."""
-    make_arena = make_arena or (lambda: make(config.arena, **config.arena_config))
-    pool = _ArenaPool(make_arena)
+                  make_arena: Callable[[], Arena] | None = None, pool: ArenaPool | None = None
+                  ) -> Iterator[Trajectory]:
+    """Yields trajectories as episodes finish (in completion order). A caller-owned ``pool`` is
+    reused and left open; otherwise the arenas made here are closed at the end."""
+    own = pool is None
+    if pool is None:
+        pool = ArenaPool(make_arena or (lambda: make(config.arena, **config.arena_config)))
     try:
         if jobs is None:
-            jobs = plan_jobs(pool.get(), config)
+            arena = pool.acquire()
+            jobs = plan_jobs(arena, config)
+            pool.release(arena)
 
         def work(job: EpisodeJob) -> Trajectory:
-            traj = play_episode(pool.get(), agent_factory, job, config.agent)
-            if traj.error is not None:
-                pool.discard()
+            arena = pool.acquire()
+            traj = play_episode(arena, agent_factory, job, config.agent)
+            pool.release(arena, broken=traj.error is not None)
             return traj
 
         if config.concurrency <= 1:
@@ -188,7 +198,7 @@ def iter_rollouts(config: RunConfig, agent_factory: AgentFactory, jobs: list[Epi
             queue = iter(jobs)
             for job in queue:
                 pending.add(ex.submit(work, job))
-                if len(pending) >= config.concurrency * 2:
+                if len(pending) >= config.concurrency:
                     break
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -198,7 +208,8 @@ def iter_rollouts(config: RunConfig, agent_factory: AgentFactory, jobs: list[Epi
                     if nxt is not None:
                         pending.add(ex.submit(work, nxt))
     finally:
-        pool.close()
+        if own:
+            pool.close()
 
 
 def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None = None, resume: bool = False,
@@ -221,23 +232,23 @@ def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None =
                 done_keys = {t.key for t in previous if t.error is None}
         record["identity_hash"] = config_hash(config.identity())
         (out_dir / "run.json").write_text(json.dumps(record, indent=2, default=str))
+    pool = ArenaPool(lambda: make(config.arena, **config.arena_config))
+    arena = pool.acquire()
+    jobs = [j for j in plan_jobs(arena, config) if j.key not in done_keys]
+    pool.release(arena)
     writer = TrajectoryWriter(out_dir / "episodes.jsonl") if out_dir is not None else None
-    arena = make(config.arena, **config.arena_config)
-    try:
-        jobs = [j for j in plan_jobs(arena, config) if j.key not in done_keys]
-    finally:
-        arena.close()
     finished: list[Trajectory] = []
     start = time.perf_counter()
     bar = _Progress(len(jobs), config, enabled=progress)
     try:
         with bar:
-            for traj in iter_rollouts(config, agent_factory, jobs):
+            for traj in iter_rollouts(config, agent_factory, jobs, pool=pool):
                 if writer is not None:
                     writer.write(traj)
                 finished.append(traj)
                 bar.update(traj)
     finally:
+        pool.close()
         if writer is not None:
             writer.close()
     elapsed = time.perf_counter() - start

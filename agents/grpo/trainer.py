@@ -23,7 +23,7 @@ from arenas.agents.grpo.generation import Generator, make_generator
 from arenas.agents.grpo.learner import Learner, is_peft, load_policy, pick_device
 from arenas.agents.grpo.metrics import MetricsLogger, episode_metrics, plot_learning_curve
 from arenas.registry import make
-from arenas.rollout import EpisodeJob, RunConfig, iter_rollouts
+from arenas.rollout import ArenaPool, EpisodeJob, RunConfig, iter_rollouts
 from arenas.trajectory import Trajectory
 from arenas.types import Task
 
@@ -44,6 +44,8 @@ class GRPOTrainer:
         self.learner = Learner(self.model, config, self.device, pad_id=pad if pad is not None else 0)
         self.generator = generator or make_generator(config, self.model, self.tokenizer)
         self._arenas = {mix.arena: make(mix.arena, **mix.config) for mix in config.arenas}
+        # arenas lent to episodes, kept across steps (an SQL or Showdown arena is costly to make)
+        self._pools = {mix.arena: ArenaPool(lambda m=mix: make(m.arena, **m.config)) for mix in config.arenas}
         self.step = 0
 
     # ---- rollouts ---------------------------------------------------------------------------
@@ -79,8 +81,7 @@ class GRPOTrainer:
             run_config = RunConfig(arena=mix.arena, agent=f"{self.config.generator}:{self.config.model}",
                                    n=len(jobs), split=mix.split, seed=self.config.seed, rollouts=group_size,
                                    concurrency=self.config.concurrency, arena_config=mix.config)
-            trajs += list(iter_rollouts(run_config, factory, jobs,
-                                        make_arena=lambda m=mix: make(m.arena, **m.config)))
+            trajs += list(iter_rollouts(run_config, factory, jobs, pool=self._pools[mix.arena]))
         return trajs
 
     # ---- one step ---------------------------------------------------------------------------
@@ -158,6 +159,8 @@ class GRPOTrainer:
     def close(self) -> None:
         for arena in self._arenas.values():
             arena.close()
+        for pool in self._pools.values():
+            pool.close()
         self.generator.close()
 
     # ---- checkpoints ------------------------------------------------------------------------

@@ -112,3 +112,23 @@ def test_unknown_specs_give_clear_errors():
         arenas.make("nope")
     with pytest.raises(ValueError, match="unknown agent spec"):
         make_agent_factory("bogus")
+
+
+def test_arena_pool_reuses_arenas_across_calls_and_replaces_broken_ones():
+    from arenas.rollout import ArenaPool, iter_rollouts
+
+    made = []
+
+    def make_arena():
+        made.append(CrashingArena())
+        return made[-1]
+
+    pool = ArenaPool(make_arena)
+    cfg = RunConfig(arena="guess-crash", agent="oracle", n=10, split="train", concurrency=2)
+    for _ in range(2):
+        trajs = list(iter_rollouts(cfg, make_agent_factory("oracle"), pool=pool))
+        assert len(trajs) == 10 and sum(t.error is not None for t in trajs) == 1  # guess-3
+    # two in flight at most, plus one replacement per broken episode
+    assert len(made) <= 2 + 2 + 1 and len(pool.all) <= 2
+    pool.close()
+    assert pool.all == [] and pool.idle == []
