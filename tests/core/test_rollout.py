@@ -125,10 +125,13 @@ def test_arena_pool_reuses_arenas_across_calls_and_replaces_broken_ones():
 
     pool = ArenaPool(make_arena)
     cfg = RunConfig(arena="guess-crash", agent="oracle", n=10, split="train", concurrency=2)
+    broken = 0
     for _ in range(2):
         trajs = list(iter_rollouts(cfg, make_agent_factory("oracle"), pool=pool))
-        assert len(trajs) == 10 and sum(t.error is not None for t in trajs) == 1  # guess-3
+        errors = sum(t.error is not None for t in trajs)
+        assert len(trajs) == 10 and errors == sum(t.task_id.endswith("3") for t in trajs) > 0
+        broken += errors
     # two in flight at most, plus one replacement per broken episode
-    assert len(made) <= 2 + 2 + 1 and len(pool.all) <= 2
+    assert len(made) <= 2 + broken and len(pool.all) <= 2
     pool.close()
     assert pool.all == [] and pool.idle == []
