@@ -22,8 +22,10 @@ import math
 import os
 import re
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -81,6 +83,8 @@ class GoldRun:
     rows: Rows
     """normalised (:func:`~arenas.verifiers.sql_compare.norm`)"""
     ties: Ties | None = None
+    seconds: float = 0.0
+    """how long the gold query took here: a prediction's cost is guessed from it"""
 
 
 _gold_cache: OrderedDict[tuple[str, str], list[GoldRun]] = OrderedDict()
@@ -95,7 +99,7 @@ def _boundary(db_path: Path, gold_sql: str) -> ReadOnlySQLite | None:
             _boundary_cache.move_to_end(key)
             return _boundary_cache[key]
     mem = boundary_neighbour(db_path, gold_sql)
-    db = ReadOnlySQLite(None, conn=mem) if mem is not None else None
+    db = ReadOnlySQLite(None, conn=mem, close_on_drop=True) if mem is not None else None
     with _cache_lock:
         db = _boundary_cache.setdefault(key, db)
         while len(_boundary_cache) > BOUNDARY_CACHE_SIZE:
@@ -113,13 +117,15 @@ def _database(run: GoldRun, db_path: Path, gold_sql: str) -> ReadOnlySQLite:
 
 def _run_gold(name: str, path: Path | None, db: ReadOnlySQLite, gold_sql: str, probe: Probe | None) -> GoldRun:
     """The gold rows on one database, through the tie probe where the query has one."""
+    start = time.perf_counter()
     if probe is not None:
         try:
             rows, ties = split_probe(db.query(probe.sql, GOLD_TIMEOUT_S, None, None)[1], probe)
-            return GoldRun(name, path, rows, ties)
+            return GoldRun(name, path, rows, ties, time.perf_counter() - start)
         except QueryError:
             pass
-    return GoldRun(name, path, norm_rows(db.query(gold_sql, GOLD_TIMEOUT_S, None, None)[1]))
+    rows = norm_rows(db.query(gold_sql, GOLD_TIMEOUT_S, None, None)[1])
+    return GoldRun(name, path, rows, None, time.perf_counter() - start)
 
 
 def gold_suite(db_path: str | Path, gold_sql: str, size: int = SUITE_SIZE) -> list[GoldRun]:
@@ -159,9 +165,32 @@ def gold_suite(db_path: str | Path, gold_sql: str, size: int = SUITE_SIZE) -> li
     return suite
 
 
+_original_cache: OrderedDict[tuple[str, int, int, str], Rows] = OrderedDict()
+
+
+def _version(path: Path) -> tuple[str, int, int]:
+    """``path`` and the version of its file (a changed file misses the caches keyed by it)."""
+    try:
+        stat = path.stat()
+    except OSError:  # opening it reports the error
+        return str(path), -1, -1
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
 def original_gold_rows(db_path: str | Path, gold_sql: str) -> Rows:
-    """The gold query's own rows on the original database alone."""
-    return _conn(Path(db_path).resolve()).query(gold_sql, GOLD_TIMEOUT_S, None, None)[1]
+    """The gold query's own rows on the original database alone (cached in memory)."""
+    path = Path(db_path).resolve()
+    key = (*_version(path), gold_sql)
+    with _cache_lock:
+        if key in _original_cache:
+            _original_cache.move_to_end(key)
+            return _original_cache[key]
+    rows = _conn(path).query(gold_sql, GOLD_TIMEOUT_S, None, None)[1]
+    with _cache_lock:
+        _original_cache[key] = rows
+        while len(_original_cache) > GOLD_CACHE_SIZE:
+            _original_cache.popitem(last=False)
+    return rows
 
 
 # ---- reference access ----------------------------------------------------------------------------
@@ -183,6 +212,39 @@ def _db_path(context: Mapping[str, Any]) -> Path:
     return Path(context["db_path"])
 
 
+# The prediction's complete result (or error) on the original database, from the last verdicts
+# of this thread: the execution-accuracy metric that follows a test-suite verdict of the same
+# submission reads it instead of running the query again.
+MEMO_SIZE = 4
+
+
+@dataclass
+class _Outcome:
+    rows: Rows | None
+    error: str | None
+    transpiled: str | None
+
+
+def _memo_key(path: Path, sql: str, context: Mapping[str, Any]) -> tuple:
+    return (*_version(path), sql, str(context.get("dialect", "sqlite")).lower().startswith("postgres"),
+            float(context.get("timeout_s", DEFAULT_TIMEOUT_S)))
+
+
+def _memo() -> OrderedDict[tuple, _Outcome]:
+    memo = getattr(_local, "memo", None)
+    if memo is None:
+        memo = _local.memo = OrderedDict()
+    return memo
+
+
+def _remember(key: tuple, outcome: _Outcome) -> None:
+    memo = _memo()
+    memo[key] = outcome
+    memo.move_to_end(key)
+    while len(memo) > MEMO_SIZE:
+        memo.popitem(last=False)
+
+
 def _run_candidate(db: ReadOnlySQLite, sql: str, max_rows: int | None, context: Mapping[str, Any],
                    details: dict[str, Any]) -> Rows:
     """Runs the prediction, retrying PostgreSQL syntax transpiled to SQLite once it failed."""
@@ -202,25 +264,120 @@ def _run_candidate(db: ReadOnlySQLite, sql: str, max_rows: int | None, context: 
 
 
 # ---- the verifiers ----------------------------------------------------------------------------------
+def _speculate(run: GoldRun, db_path: Path, gold_sql: str, sql: str, timeout: float,
+               order: bool) -> tuple[str, str | None]:
+    """One database of the suite, on a worker thread: ``("equal" | "different" | "error", error)``."""
+    db = _database(run, db_path, gold_sql)
+    try:
+        _, rows, truncated = db.query(sql, timeout, len(run.rows) + 1)
+    except QueryError as e:
+        return "error", e.message
+    if truncated or not results_equal(run.rows, rows, order, run.ties, True):
+        return "different", None
+    return "equal", None
+
+
+VERIFY_THREADS = min(4, os.cpu_count() or 1)
+"""Worker threads that run a prediction on the neighbours beside the calling thread (SQLite
+releases the GIL while it steps); 1 runs them one after another in the calling thread."""
+PARALLEL_MIN_S = 0.002
+"""The neighbours run in parallel when the gold took at least this long on them together."""
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    pid = os.getpid()  # a forked worker starts its own threads
+    with _cache_lock:
+        if pid not in _pools:
+            _pools.clear()
+            _pools[pid] = ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="sql-verify")
+        return _pools[pid]
+
+
 def test_suite_equivalent(candidate_sql: Any, reference: Mapping[str, Any], context: Mapping[str, Any]) -> Verdict:
     """1 if the predicted query returns the gold result on the original database and on every
-    neighbour of the suite, else 0 (the first database where they differ is in ``details``)."""
+    neighbour of the suite, else 0 (the first database where they differ is in ``details``).
+
+    Where the queries are slow enough to gain from it, the neighbours run on worker threads
+    while the original is checked here, and their outcomes are read in suite order (the ones no
+    worker has started yet run here), so the verdict is the one of checking them one by one:
+    after a failure on the original they are dropped, and from a failure that would retry
+    transpiled SQL on they are checked one by one."""
     _, gold_sql, order = _question(reference, context)
     if not isinstance(candidate_sql, str) or not candidate_sql.strip():
         return Verdict.fail("no SQL submitted")
     db_path = _db_path(context).resolve()
     suite = gold_suite(db_path, gold_sql)
     details: dict[str, Any] = {"databases": len(suite), "order_matters": order}
-    for n_ok, run in enumerate(suite):
+
+    def check(n_ok: int) -> Verdict | None:
+        run = suite[n_ok]
+        original = n_ok == 0 and run.path == db_path
         try:  # one row more than the gold is enough to know the bags differ
             db = _database(run, db_path, gold_sql)
             rows = _run_candidate(db, candidate_sql, len(run.rows) + 1, context, details)
         except QueryError as e:
+            if original:
+                _remember(_memo_key(db_path, candidate_sql, context),
+                          _Outcome(None, e.message, details.get("transpiled")))
             return Verdict(0.0, False, {**details, "reason": "error", "database": run.name,
                                          "error": e.message, "equal_on": n_ok})
+        if original and "truncated" not in details:
+            _remember(_memo_key(db_path, candidate_sql, context), _Outcome(rows, None, details.get("transpiled")))
         if details.pop("truncated", False) or not results_equal(run.rows, rows, order, run.ties, True):
             return Verdict(0.0, False, {**details, "reason": "different result", "database": run.name,
                                          "equal_on": n_ok})
+        return None
+
+    # threads pay off where the gold took a while on the neighbours (handing over costs ~50 us a query)
+    parallel = VERIFY_THREADS > 1 and len(suite) > 2 and sum(r.seconds for r in suite[1:]) > PARALLEL_MIN_S
+    if parallel:  # the neighbours start while the original runs here, with the SQL as submitted
+        timeout = float(context.get("timeout_s", DEFAULT_TIMEOUT_S))
+        pool = _pool()
+        futures = [pool.submit(_speculate, run, db_path, gold_sql, candidate_sql, timeout, order)
+                   for run in suite[1:]]
+    try:
+        verdict = check(0)
+    except BaseException:
+        if parallel:
+            for future in futures:
+                future.cancel()
+        raise
+    if verdict is not None or (parallel and "transpiled" in details):
+        for future in futures if parallel else ():
+            future.cancel()
+        if verdict is not None:
+            return verdict
+        parallel = False  # the neighbours must run the transpiled SQL: one by one
+    start = 1
+    if parallel:
+        pg = str(context.get("dialect", "sqlite")).lower().startswith("postgres")
+        try:
+            for n_ok, future in enumerate(futures, 1):
+                try:  # one no worker has started yet runs here rather than waiting for it
+                    status, error = (_speculate(suite[n_ok], db_path, gold_sql, candidate_sql, timeout, order)
+                                     if future.cancel() else future.result())
+                except Exception:  # replayed below, where it is raised again
+                    status, error = "replay", None
+                if status == "equal":
+                    continue
+                name = suite[n_ok].name
+                if status == "different":
+                    return Verdict(0.0, False, {**details, "reason": "different result", "database": name,
+                                                 "equal_on": n_ok})
+                if status == "error" and (not pg or "transpiled" in details):
+                    return Verdict(0.0, False, {**details, "reason": "error", "database": name,
+                                                 "error": error, "equal_on": n_ok})
+                start = n_ok  # an exception, or an error that transpiling may fix: one by one from here
+                break
+            else:
+                start = len(suite)
+        finally:
+            for future in futures:
+                future.cancel()
+    for n_ok in range(start, len(suite)):
+        if (verdict := check(n_ok)) is not None:
+            return verdict
     return Verdict(1.0, True, {**details, "equal_on": len(suite)})
 
 
@@ -236,10 +393,19 @@ def execution_accuracy(candidate_sql: Any, reference: Mapping[str, Any], context
     path = _db_path(context).resolve()
     gold = original_gold_rows(path, gold_sql)
     details: dict[str, Any] = {}
-    try:
-        rows = _run_candidate(_conn(path), candidate_sql, MAX_SET_ROWS, context, details)
-    except QueryError as e:
-        return Verdict(0.0, False, {"reason": "error", "error": e.message})
+    memo = _memo().get(_memo_key(path, candidate_sql, context))
+    if memo is not None and memo.transpiled is not None:
+        details["transpiled"] = memo.transpiled
+    if memo is not None and memo.error is not None:
+        return Verdict(0.0, False, {"reason": "error", "error": memo.error})
+    if memo is not None and memo.rows is not None and len(memo.rows) <= MAX_SET_ROWS:
+        rows = memo.rows
+    else:
+        details.pop("transpiled", None)
+        try:
+            rows = _run_candidate(_conn(path), candidate_sql, MAX_SET_ROWS, context, details)
+        except QueryError as e:
+            return Verdict(0.0, False, {"reason": "error", "error": e.message})
     if details.pop("truncated", False):
         return Verdict(0.0, False, {**details, "reason": f"result too large (over {MAX_SET_ROWS} rows or 16 MB)"})
     same = set(norm_rows(rows)) == set(norm_rows(gold))

@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import permutations
+from itertools import chain, permutations, repeat
 from typing import Any
 
 Rows = list[tuple]
@@ -40,8 +40,16 @@ def norm(v: Any) -> Any:
     return v
 
 
+_NEEDS_NORM = (float, bool)
+
+
 def norm_rows(rows: Rows) -> Rows:
-    return [tuple(norm(v) for v in r) for r in rows]
+    """Rows as tuples of :func:`norm`'d values (only floats and bools change: the rest is
+    returned as is, found by iterating in C)."""
+    out = list(map(tuple, rows))
+    if not any(map(isinstance, chain.from_iterable(out), repeat(_NEEDS_NORM))):
+        return out
+    return [tuple(map(norm, r)) if any(map(isinstance, r, repeat(_NEEDS_NORM))) else r for r in out]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import re
 import sqlite3
 import threading
 import time
+from itertools import chain, compress, repeat
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +112,18 @@ def single_statement(sql: str) -> str:
     return statements[0]
 
 
+_TEXT = (str, bytes)
+
+
 def _size(row: tuple) -> int:
     return sum(len(v) if isinstance(v, str | bytes) else 8 for v in row)
+
+
+def _chunk_size(chunk: list[tuple]) -> int:
+    """``sum(map(_size, chunk))``, iterating in C: text cells count their length, others 8."""
+    cells = list(chain.from_iterable(chunk))
+    text = list(compress(cells, map(isinstance, cells, repeat(_TEXT))))
+    return 8 * (len(cells) - len(text)) + sum(map(len, text))
 
 
 def _fetch(cur: sqlite3.Cursor, max_rows: int | None, max_bytes: float) -> tuple[list[tuple], bool]:
@@ -125,11 +136,15 @@ def _fetch(cur: sqlite3.Cursor, max_rows: int | None, max_bytes: float) -> tuple
     while True:
         want = batch if max_rows is None else min(batch, max_rows + 1 - len(rows))
         chunk = cur.fetchmany(want)
-        for row in chunk:
-            size += _size(row)
-            rows.append(row)
-            if size > max_bytes:
-                return rows, True
+        chunk_size = _chunk_size(chunk)
+        if size + chunk_size > max_bytes:  # some row crosses the budget: find which
+            for row in chunk:
+                size += _size(row)
+                rows.append(row)
+                if size > max_bytes:
+                    return rows, True
+        size += chunk_size
+        rows += chunk
         if max_rows is not None and len(rows) > max_rows:
             return rows[:max_rows], True
         if len(chunk) < want:
@@ -137,16 +152,58 @@ def _fetch(cur: sqlite3.Cursor, max_rows: int | None, max_bytes: float) -> tuple
         batch = max(1, min(256, 1_000_000 * len(rows) // (size + 1)))
 
 
+class _Guard:
+    """The authorizer and the deadline of one connection. Kept apart from :class:`ReadOnlySQLite`
+    so the connection's callbacks do not point back at the object that owns the connection: a
+    dropped in-memory copy is freed at once, not by a later garbage collection."""
+
+    __slots__ = ("deadline", "denied")
+
+    def __init__(self) -> None:
+        self.deadline = math.inf
+        self.denied: str | None = None
+
+    def authorize(self, action: int, arg1: Any, arg2: Any, db: Any, trigger: Any) -> int:
+        if action in READ_ACTIONS:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master" and arg2 in _SCHEMA_COLUMNS:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_FUNCTION:
+            if str(arg2).lower() not in DENIED_FUNCTIONS:
+                return sqlite3.SQLITE_OK
+            self.denied = f"function {arg2}() is not allowed"
+        elif action == sqlite3.SQLITE_PRAGMA:
+            name = str(arg1).lower()
+            if name in INTROSPECTION_PRAGMAS:
+                return sqlite3.SQLITE_OK
+            self.denied = f"PRAGMA {name} is not allowed (only schema introspection PRAGMAs)"
+        else:
+            what = _ACTION_NAMES.get(action, f"operation {action}")
+            target = f" on {arg1}" if isinstance(arg1, str) and action not in (
+                sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_TRANSACTION,
+                sqlite3.SQLITE_SAVEPOINT) else ""
+            if arg1 in ("sqlite_master", "sqlite_temp_master"):
+                what, target = "changing the schema (CREATE/DROP)", ""
+            self.denied = f"{what}{target} is not allowed: the database is read-only"
+        return sqlite3.SQLITE_DENY
+
+    def past_deadline(self) -> int:
+        return 1 if time.perf_counter() > self.deadline else 0
+
+
 class ReadOnlySQLite:
     """One hardened read-only connection. Thread-safe: calls are serialised by a lock (open one
     per thread for parallel reads)."""
 
     def __init__(self, path: str | Path | None, max_value_bytes: int = MAX_VALUE_BYTES,
-                 conn: sqlite3.Connection | None = None):
-        """Opens ``path`` read-only, or hardens ``conn`` (an in-memory copy) instead."""
+                 conn: sqlite3.Connection | None = None, close_on_drop: bool | None = None):
+        """Opens ``path`` read-only, or hardens ``conn`` (an in-memory copy) instead. The
+        connection is closed when this object is dropped if it opened it (or ``close_on_drop``):
+        CPython's connections sit in a reference cycle (their statement cache), so a dropped one
+        would otherwise keep its memory (a whole in-memory copy) until a full garbage collection."""
         self._lock = threading.Lock()
-        self._deadline = math.inf
-        self._denied: str | None = None
+        self._guard = _Guard()
+        self._close_on_drop = conn is None if close_on_drop is None else close_on_drop
         if conn is None:
             self.path = Path(path or "")
             if not self.path.is_file():
@@ -158,35 +215,8 @@ class ReadOnlySQLite:
         self.conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
         self.conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max_value_bytes)
         self.conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_SQL_CHARS)
-        self.conn.set_authorizer(self._authorize)
-        self.conn.set_progress_handler(self._past_deadline, 2000)
-
-    def _authorize(self, action: int, arg1: Any, arg2: Any, db: Any, trigger: Any) -> int:
-        if action in READ_ACTIONS:
-            return sqlite3.SQLITE_OK
-        if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master" and arg2 in _SCHEMA_COLUMNS:
-            return sqlite3.SQLITE_OK
-        if action == sqlite3.SQLITE_FUNCTION:
-            if str(arg2).lower() not in DENIED_FUNCTIONS:
-                return sqlite3.SQLITE_OK
-            self._denied = f"function {arg2}() is not allowed"
-        elif action == sqlite3.SQLITE_PRAGMA:
-            name = str(arg1).lower()
-            if name in INTROSPECTION_PRAGMAS:
-                return sqlite3.SQLITE_OK
-            self._denied = f"PRAGMA {name} is not allowed (only schema introspection PRAGMAs)"
-        else:
-            what = _ACTION_NAMES.get(action, f"operation {action}")
-            target = f" on {arg1}" if isinstance(arg1, str) and action not in (
-                sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_TRANSACTION,
-                sqlite3.SQLITE_SAVEPOINT) else ""
-            if arg1 in ("sqlite_master", "sqlite_temp_master"):
-                what, target = "changing the schema (CREATE/DROP)", ""
-            self._denied = f"{what}{target} is not allowed: the database is read-only"
-        return sqlite3.SQLITE_DENY
-
-    def _past_deadline(self) -> int:
-        return 1 if time.perf_counter() > self._deadline else 0
+        self.conn.set_authorizer(self._guard.authorize)
+        self.conn.set_progress_handler(self._guard.past_deadline, 2000)
 
     def query(self, sql: str, timeout_s: float = 2.0, max_rows: int | None = 200,
               max_bytes: int | None = MAX_RESULT_BYTES) -> tuple[list[str], list[tuple], bool]:
@@ -195,8 +225,8 @@ class ReadOnlySQLite:
         None lifts a cap). Raises :class:`QueryError`."""
         statement = single_statement(sql)
         with self._lock:
-            self._denied = None
-            self._deadline = time.perf_counter() + timeout_s
+            self._guard.denied = None
+            self._guard.deadline = time.perf_counter() + timeout_s
             cur = None
             try:
                 cur = self.conn.execute(statement)
@@ -208,7 +238,7 @@ class ReadOnlySQLite:
             except (UnicodeError, ValueError, OverflowError) as e:  # text SQLite cannot take
                 raise QueryError(f"query rejected: {e}") from None
             finally:
-                self._deadline = math.inf
+                self._guard.deadline = math.inf
                 if cur is not None:
                     cur.close()
                 if self.conn.in_transaction:
@@ -218,8 +248,8 @@ class ReadOnlySQLite:
         text = str(error)
         if text == "interrupted":
             return f"query stopped: it ran longer than the {timeout_s:g} s time limit"
-        if self._denied and "not authorized" in text:
-            return f"query rejected: {self._denied} ({text})"
+        if self._guard.denied and "not authorized" in text:
+            return f"query rejected: {self._guard.denied} ({text})"
         if text in ("authorization denied", "attempt to write a readonly database"):
             return f"query rejected: the database is read-only ({text})"
         if isinstance(error, sqlite3.ProgrammingError) and "one statement" in text:
@@ -228,4 +258,8 @@ class ReadOnlySQLite:
 
     def close(self) -> None:
         with self._lock:
+            self.conn.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_close_on_drop", False) and hasattr(self, "conn"):
             self.conn.close()
