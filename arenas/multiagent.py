@@ -11,8 +11,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-import numpy as np
-
 from arenas.arena import Arena
 from arenas.tools import as_action
 from arenas.types import Action, Observation, StepResult, Task
@@ -87,20 +85,29 @@ class SingleAgentView(Arena):
         seed = int(self.np_random.integers(2**31))
         obs = self.inner.reset(task=task, seed=seed)
         self._opponents = {a: self.make_opponent(a) for a in self.inner.agents if a != self.seat}
-        self._pending_obs = obs
-        return self._advance_to_seat(obs, np.float64(0.0))[0]
+        first, _, final = self._advance(obs, 0.0)
+        if final is not None:
+            raise RuntimeError(f"{self.inner.id}: the episode ended before seat {self.seat!r} could act")
+        return first
 
-    def _advance_to_seat(self, obs: dict[str, Observation], reward: float) -> tuple[Observation, float, StepResult | None]:
-        """Lets opponents act until the seat must act or the episode ends."""
+    def _pending(self, results: dict[str, StepResult]) -> dict[str, Observation]:
+        pending = set(self.inner.pending)
+        return {a: r.observation for a, r in results.items() if not r.done and a in pending}
+
+    def _advance(self, obs: dict[str, Observation], reward: float) -> tuple[Observation, float, StepResult | None]:
+        """Lets the other seats act until this seat must act, or the episode ends (then the
+        seat's final result is returned too). Rewards the seat earns meanwhile are summed."""
         while self.seat not in obs:
             if not obs:
                 raise RuntimeError(f"{self.inner.id}: no agent is pending but the episode has not ended")
-            actions = {a: self._opponents[a](o) for a, o in obs.items()}
-            results = self.inner.step(actions)
-            if self.seat in results and results[self.seat].done:
-                return results[self.seat].observation, reward + results[self.seat].reward, results[self.seat]
-            reward += results[self.seat].reward if self.seat in results else 0.0
-            obs = {a: r.observation for a, r in results.items() if not r.done and a in self.inner.pending}
+            results = self.inner.step({a: self._opponents[a](o) for a, o in obs.items()})
+            mine = results.get(self.seat)
+            if mine is not None:
+                reward += mine.reward
+                if mine.done:
+                    return mine.observation, reward, mine
+            obs = self._pending(results)
+        self._pending_obs = obs
         return obs[self.seat], reward, None
 
     def _step(self, action: Action) -> StepResult:
@@ -112,13 +119,10 @@ class SingleAgentView(Arena):
         mine = results[self.seat]
         if mine.done:
             return mine
-        pending = set(self.inner.pending)
-        self._pending_obs = {a: r.observation for a, r in results.items() if a in pending}
-        obs, reward, final = self._advance_to_seat(self._pending_obs, mine.reward)
+        obs, reward, final = self._advance(self._pending(results), mine.reward)
         if final is not None:
             final.reward = reward
             return final
-        self._pending_obs[self.seat] = obs
         return StepResult(obs, reward, False, False, mine.info)
 
     def close(self) -> None:
