@@ -4,10 +4,10 @@ export ARENAS_HOME ?= $(HOME)/.cache/arenas
 .PHONY: install install-all demo test lint bench
 
 install:
-	bash scripts/install.sh
+	PYTHON=$(PY) bash scripts/install.sh
 
 install-all:
-	bash scripts/install.sh --all
+	PYTHON=$(PY) bash scripts/install.sh --all
 
 ## the main job on the embedded default: SQL arena on SQLite, oracle and random agents, no GPU, no model
 demo: install

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian machine (idempotent; fast when done).
-#   scripts/install.sh          base + dev extras (what `make demo` needs)
+#   scripts/install.sh          base + sql + dev extras (what `make demo` needs)
 #   scripts/install.sh --all    every extra, system packages and the Showdown server (`make test`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +21,5 @@ if [ "${1:-}" = "--all" ]; then
   $PY -m pip install -q -e ".[all,dev]"
   if [ -f arenas/pokemon/install.sh ]; then bash arenas/pokemon/install.sh; fi
 else
-  $PY -m pip install -q -e ".[dev]"
+  $PY -m pip install -q -e ".[sql,dev]"
 fi
