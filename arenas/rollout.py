@@ -20,6 +20,7 @@ from typing import Any
 
 from arenas.agents.base import AgentFactory, EpisodeContext
 from arenas.arena import Arena
+from arenas.progress import StatusBar
 from arenas.registry import make
 from arenas.runinfo import config_hash, run_record
 from arenas.stats import summarize
@@ -271,30 +272,14 @@ def _check_resume(run_json: Path, config: RunConfig) -> None:
                          "split, seed, rollouts or configuration")
 
 
-class _Progress:
-    """Live bar: episodes, mean reward, error share, tokens/s (rich, on stderr)."""
+class _Progress(StatusBar):
+    """Live bar: episodes, mean reward, error share, tokens/s."""
 
     def __init__(self, total: int, config: RunConfig, enabled: bool):
-        self.enabled = enabled
+        super().__init__(f"{config.arena} · {config.agent}", total, enabled=enabled)
         self.n = self.errors = self.tokens = 0
         self.reward_sum = 0.0
         self.start = time.perf_counter()
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.progress = Progress(TextColumn(f"{config.arena} · {config.agent}"), BarColumn(),
-                                     MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
-                                     TimeRemainingColumn(), transient=False, refresh_per_second=4)
-            self.task = self.progress.add_task("episodes", total=total, stats="")
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self.progress.__exit__(*exc)
 
     def update(self, traj: Trajectory) -> None:
         self.n += 1
@@ -309,4 +294,4 @@ class _Progress:
                  f"errors {self.errors / self.n:.0%} · {self.n / elapsed:.1f} ep/s")
         if self.tokens:
             stats += f" · {self.tokens / elapsed:.0f} tok/s"
-        self.progress.update(self.task, advance=1, stats=stats)
+        self.advance(stats)

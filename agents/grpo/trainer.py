@@ -22,6 +22,7 @@ from arenas.agents.grpo.config import ArenaMix, GRPOConfig
 from arenas.agents.grpo.generation import Generator, make_generator
 from arenas.agents.grpo.learner import Learner, is_peft, load_policy, pick_device
 from arenas.agents.grpo.metrics import MetricsLogger, episode_metrics, plot_learning_curve
+from arenas.progress import StatusBar
 from arenas.registry import make
 from arenas.rollout import ArenaPool, EpisodeJob, RunConfig, iter_rollouts
 from arenas.trajectory import Trajectory
@@ -135,13 +136,13 @@ class GRPOTrainer:
         summary: dict[str, Any] = {"start_step": self.step}
         if cfg.eval_tasks and self.step == 0:
             summary["eval_before"] = self.evaluate(cfg.eval_tasks, cfg.eval_split)
-        bar = _StepBar(cfg.steps, self.step, enabled=progress)
+        bar = StatusBar("grpo", cfg.steps, completed=self.step, enabled=progress)
         try:
             with bar:
                 while self.step < cfg.steps:
                     metrics = self.train_step()
                     logger.log(self.step, metrics)
-                    bar.update(metrics)
+                    bar.advance(_step_stats(metrics))
                     if cfg.save_every and self.step % cfg.save_every == 0 and self.step < cfg.steps:
                         self.save_checkpoint()
         finally:
@@ -194,30 +195,6 @@ class GRPOTrainer:
         self.generator.sync(self.model)
 
 
-class _StepBar:
-    """Rich progress bar over training steps showing the latest reward and timings."""
-
-    def __init__(self, total: int, done: int, enabled: bool):
-        self.enabled = enabled
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.progress = Progress(TextColumn("grpo"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
-                                     refresh_per_second=4)
-            self.task = self.progress.add_task("steps", total=total, completed=done, stats="")
-
-    def __enter__(self) -> _StepBar:
-        if self.enabled:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self.progress.__exit__(*exc)
-
-    def update(self, m: dict[str, Any]) -> None:
-        if self.enabled:
-            stats = (f"reward {m.get('reward_mean', float('nan')):.3f} · success {m.get('success_rate', 0):.0%}"
-                     f" · gen {m.get('generation_s', 0):.1f}s · train {m.get('train_s', 0):.1f}s")
-            self.progress.update(self.task, advance=1, stats=stats)
+def _step_stats(m: dict[str, Any]) -> str:
+    return (f"reward {m.get('reward_mean', float('nan')):.3f} · success {m.get('success_rate', 0):.0%}"
+            f" · gen {m.get('generation_s', 0):.1f}s · train {m.get('train_s', 0):.1f}s")
