@@ -12,7 +12,7 @@ install-all:
 ## the main job on the embedded default: SQL arena on SQLite, oracle and random agents, no GPU, no model
 demo: install
 	rm -rf runs/demo-oracle runs/demo-random
-	arenas build-data
+	arenas build-data sql
 	arenas run sql --agent oracle -n 100 --split test --concurrency 2 --out runs/demo-oracle
 	arenas run sql --agent random -n 100 --split test --concurrency 2 --out runs/demo-random
 

@@ -1,8 +1,9 @@
-"""Agents: the protocol, baselines, spec parsing; LLM backends and the GRPO trainer live in
-sub-packages that import their heavy dependencies lazily."""
+"""Agents: LLM backends (:mod:`arenas.agents.llm`) and the GRPO trainer (:mod:`arenas.agents.grpo`),
+which import their heavy dependencies lazily. The protocol, the baseline agents and spec parsing
+live in the core (the rollout engine needs them); they are re-exported here for convenience."""
 
-from arenas.agents.base import Agent, AgentFactory, EpisodeContext
-from arenas.agents.baselines import PolicyAgent, RandomAgent
-from arenas.agents.spec import make_agent_factory
+from arenas.agent import Agent, AgentFactory, EpisodeContext
+from arenas.agent_spec import make_agent_factory
+from arenas.baseline_agents import PolicyAgent, RandomAgent
 
 __all__ = ["Agent", "AgentFactory", "EpisodeContext", "PolicyAgent", "RandomAgent", "make_agent_factory"]

@@ -6,11 +6,22 @@
     result = arena.step('<tool_call>{"name": "list_tables", "arguments": {}}</tool_call>')
 """
 
+from arenas import gym_face, registry
 from arenas.arena import Arena, Policy, ToolArena, ToolError
+from arenas.config import ArenaConfig, ConfigError
 from arenas.multiagent import MultiAgentArena, SingleAgentView
 from arenas.registry import list_arenas, make, register, spec
 from arenas.tools import TOOL_CALL_FORMAT, Tool, as_action, parse_tool_calls, tool
-from arenas.types import Action, Message, Observation, StepResult, Task, ToolCall
+from arenas.types import (
+    Action,
+    Message,
+    Observation,
+    RewardBreakdown,
+    StepResult,
+    Task,
+    Termination,
+    ToolCall,
+)
 
 __version__ = "0.1.0"
 
@@ -20,10 +31,11 @@ def list() -> list[str]:  # noqa: A001 - the documented public name
     return [s.id for s in list_arenas()]
 
 
-from arenas import builtin  # noqa: E402,F401  (registers the built-in arenas)
+registry.discover()
+registry.add_listener(gym_face.register_gym)
 
 __all__ = [
-    "Action", "Arena", "Message", "MultiAgentArena", "Observation", "Policy", "SingleAgentView",
-    "StepResult", "TOOL_CALL_FORMAT", "Task", "Tool", "ToolArena", "ToolCall", "ToolError",
+    "Action", "Arena", "ArenaConfig", "ConfigError", "Message", "MultiAgentArena", "Observation", "Policy", "RewardBreakdown", "SingleAgentView",
+    "StepResult", "Termination", "TOOL_CALL_FORMAT", "Task", "Tool", "ToolArena", "ToolCall", "ToolError",
     "as_action", "list", "list_arenas", "make", "parse_tool_calls", "register", "spec", "tool",
 ]

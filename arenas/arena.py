@@ -1,23 +1,24 @@
 """The Arena contract: a multi-turn environment with Gymnasium semantics.
 
 Subclasses implement ``tasks``, ``_reset`` and ``_step``; the base class owns the episode
-bookkeeping every arena shares (seeding, turn cap, invalid-action accounting), so a subclass
-reads as the domain and nothing else. :class:`ToolArena` adds tool dispatch for arenas whose
-actions are tool calls.
+bookkeeping every arena shares (configuration, seeding, turn cap, invalid-action accounting,
+reward settling), so a subclass reads as the domain and nothing else. :class:`ToolArena` adds
+tool dispatch for arenas whose actions are tool calls.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from arenas.config import ArenaConfig, describe
 from arenas.tools import TOOL_CALL_FORMAT, Tool, as_action, schema_from_function
-from arenas.types import Action, Observation, StepResult, Task
-from arenas.verifiers.base import RewardBreakdown
+from arenas.types import Action, Observation, RewardBreakdown, StepResult, Task, Termination
 
 Policy = Callable[[Observation], Any]
 """A baseline policy the arena offers (oracle, heuristic, random): observation -> action."""
@@ -29,13 +30,22 @@ class ToolError(Exception):
 
 
 class Arena(ABC):
-    """Base class of every single-agent arena."""
+    """Base class of every single-agent arena.
+
+    Rewards: a step may pay a process reward with :meth:`add_reward`; the episode ends with
+    :meth:`finish`, whose breakdown total the episode's rewards then sum to (the last step pays
+    what is left). A reward an arena puts in a ``StepResult`` itself counts the same way.
+    """
 
     id: ClassVar[str] = ""
     version: ClassVar[int] = 0
     description: ClassVar[str] = ""
     splits: ClassVar[tuple[str, ...]] = ("train", "dev", "test")
     reward_components: ClassVar[tuple[str, ...]] = ()
+    #: the names :meth:`policy` answers (validated before a run starts)
+    policies: ClassVar[tuple[str, ...]] = ()
+    #: the configuration dataclass (validated in ``__init__``; ``arenas info`` documents it)
+    config_class: ClassVar[type[ArenaConfig]] = ArenaConfig
     #: a malformed action costs this much reward
     invalid_action_penalty: float = 0.0
     #: the episode ends (terminated, reason "invalid_actions") after this many malformed actions
@@ -44,15 +54,24 @@ class Arena(ABC):
     observation_space: Any = None
     action_space: Any = None
 
-    def __init__(self, max_turns: int = 20, split: str = "train", **config: Any):
-        self.max_turns = max_turns
-        self.split = split
-        self.config = {"max_turns": max_turns, "split": split, **config}
+    def __init__(self, **config: Any):
+        self.cfg = self.config_class.from_kwargs(config)
+        self.max_turns = self.cfg.max_turns
+        self.split = self.cfg.split
         self.task: Task | None = None
         self.turn = 0
         self.invalid_actions = 0
         self.done = True
         self.np_random = np.random.default_rng()
+        self._final: tuple[RewardBreakdown, str] | None = None
+        self._paid = 0.0
+        self._pending_reward = 0.0
+        self._last_data: dict[str, Any] | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The resolved configuration as a dict (recorded in run.json)."""
+        return self.cfg.to_dict()
 
     # ---- what a subclass provides ------------------------------------------------------
     @abstractmethod
@@ -76,11 +95,27 @@ class Arena(ABC):
         """A baseline policy for the current episode ("oracle", "heuristic", "random"), or None."""
         return None
 
-    def _on_truncate(self) -> dict[str, Any]:
-        """Called when the turn cap (or the invalid-action limit) ends an episode; returns info
-        to merge (e.g. the final breakdown). A ``"reward"`` entry is added to the last step's
-        reward, so arenas whose step rewards sum to a final total can settle it."""
+    def _on_forced_end(self) -> dict[str, Any]:
+        """Called when the harness ends an episode the arena did not end itself (turn cap,
+        invalid-action limit). Score what was done: call :meth:`finish` with the breakdown of
+        the unfinished episode, and/or return info to merge into the last step's info."""
         return {}
+
+    def rescore(self, task: Task, turns: list[dict[str, Any]]) -> RewardBreakdown:
+        """Recomputes an episode's final breakdown from its record alone (each turn
+        ``{"action": Action.to_dict(), "info": ..., "reward": ...}``) with the verifier, no
+        arena state: how offline data is scored and how the conformance kit checks rewards."""
+        raise NotImplementedError(f"{self.id} does not rescore recorded episodes")
+
+    # ---- reward bookkeeping ----------------------------------------------------------------
+    def finish(self, breakdown: RewardBreakdown, reason: str = Termination.SUBMITTED) -> None:
+        """Ends the episode after this step; its rewards then sum to ``breakdown.total``."""
+        self._final = (breakdown, str(reason))
+
+    def add_reward(self, reward: float) -> None:
+        """Pays a process reward with this step (e.g. per answered sub-question). It counts
+        towards the final total: the last step pays only what ``finish``'s total has left."""
+        self._pending_reward += reward
 
     def close(self) -> None:
         """Releases resources (connections, servers)."""
@@ -98,37 +133,90 @@ class Arena(ABC):
         self.turn = 0
         self.invalid_actions = 0
         self.done = False
-        return self._reset(task)
+        self._final = None
+        self._paid = 0.0
+        self._pending_reward = 0.0
+        obs = self._reset(task)
+        self._last_data = obs.data
+        return obs
 
     def step(self, action: Any) -> StepResult:
         if self.done:
             raise RuntimeError(f"{self.id}: step() called on a finished episode; call reset() first")
-        result = self._step(as_action(action))
+        action = as_action(action)
+        problem = self._refuse(action)
+        if problem is None:
+            result = self._step(action)
+        else:
+            result = StepResult(Observation(messages=[{"role": "user", "content": f"Invalid action: {problem}"}],
+                                            data=self._last_data),
+                                0.0, False, False, {"invalid_action": True, "invalid_reason": problem})
         self.turn += 1
         info = result.info
         info["turn"] = self.turn
+        result.reward += self._pending_reward
+        self._pending_reward = 0.0
         if info.get("invalid_action"):
             self.invalid_actions += 1
             result.reward -= self.invalid_action_penalty
             if (self.max_invalid_actions is not None and self.invalid_actions >= self.max_invalid_actions
-                    and not result.done):
+                    and not result.done and self._final is None):
                 result.terminated = True
-                info.setdefault("termination", "invalid_actions")
-                self._settle(result)
+                info.setdefault("termination", Termination.INVALID_ACTIONS)
+                info.update(self._on_forced_end())
         info["invalid_actions"] = self.invalid_actions
-        if not result.done and self.turn >= self.max_turns:
+        if not result.done and self._final is None and self.turn >= self.max_turns:
             result.truncated = True
-            info.setdefault("termination", "max_turns")
-            self._settle(result)
+            info.setdefault("termination", Termination.MAX_TURNS)
+            info.update(self._on_forced_end())
+        return self._close(result)
+
+    def end_episode(self, reason: str) -> StepResult:
+        """Ends the running episode from outside (a time limit ran out, the agent's context is
+        full): scores what was done as the turn cap would and returns the closing step, which
+        carries no action of the agent."""
+        if self.done:
+            raise RuntimeError(f"{self.id}: end_episode() called on a finished episode")
+        message = {"role": "user", "content": f"The episode was ended by the harness: {reason}."}
+        result = StepResult(Observation([message], self._last_data), 0.0, False, True,
+                            {"termination": reason, "turn": self.turn, "invalid_actions": self.invalid_actions})
+        result.info.update(self._on_forced_end())
+        return self._close(result)
+
+    def _close(self, result: StepResult) -> StepResult:
+        """Settles the reward of a step (the last one pays what the breakdown has left)."""
+        info = result.info
+        if self._final is not None:
+            breakdown, reason = self._final
+            result.reward = breakdown.total - self._paid
+            result.terminated = result.terminated or not result.truncated
+            info["reward_breakdown"] = breakdown.to_dict()
+            info.setdefault("termination", reason)
+        self._paid += result.reward
+        self._last_data = result.observation.data  # a refused action repeats it: nothing changed
         if result.done:
-            info.setdefault("termination", "terminated" if result.terminated else "truncated")
+            info.setdefault("termination", Termination.TERMINATED if result.terminated else Termination.TRUNCATED)
             self.done = True
         return result
 
-    def _settle(self, result: StepResult) -> None:
-        extra = dict(self._on_truncate())
-        result.reward += float(extra.pop("reward", 0.0))
-        result.info.update(extra)
+    def _refuse(self, action: Action) -> str | None:
+        """Why an action is refused before the arena sees it (size caps, broken Unicode), or None."""
+        text = action.text if isinstance(action.text, str) else ""
+        if not isinstance(action.text, str):
+            return f"action text must be a string, got {type(action.text).__name__}"
+        if len(text) > self.cfg.max_action_chars:
+            return f"action text is {len(text):,} characters long (at most {self.cfg.max_action_chars:,})"
+        if len(action.tool_calls) > self.cfg.max_tool_calls:
+            return f"{len(action.tool_calls)} tool calls in one action (at most {self.cfg.max_tool_calls})"
+        try:
+            text.encode("utf-8")
+            for call in action.tool_calls:
+                json.dumps(call.arguments, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except UnicodeEncodeError as e:
+            return f"the action is not valid Unicode (an unpaired surrogate at position {e.start})"
+        except (ValueError, TypeError, RecursionError) as e:
+            return f"tool-call arguments are not plain JSON values ({str(e)[:80]})"
+        return None
 
     # ---- description -----------------------------------------------------------------
     def sample_tasks(self, split: str, n: int, seed: int = 0) -> list[Task]:
@@ -149,6 +237,8 @@ class Arena(ABC):
             "reward_components": list(self.reward_components),
             "max_turns": self.max_turns,
             "structured_view": self.action_space is not None,
+            "policies": list(self.policies),
+            "config": describe(self.config_class),
         }
 
     def __enter__(self) -> Arena:
@@ -186,19 +276,7 @@ class ToolArena(Arena):
             ToolArena._tool_cache[cls] = _tool_methods(cls)
         return ToolArena._tool_cache[cls]
 
-    def finish(self, breakdown: RewardBreakdown, reason: str = "submitted") -> None:
-        """Ends the episode; the episode's rewards then sum to ``breakdown.total``."""
-        self._final = (breakdown, reason)
-
-    def add_reward(self, reward: float) -> None:
-        """Pays a process reward now (e.g. per answered sub-question). It counts towards the
-        final total: the last step pays only what ``finish``'s total has left."""
-        self._step_reward += reward
-
     def _reset(self, task: Task) -> Observation:
-        self._final: tuple[RewardBreakdown, str] | None = None
-        self._paid = 0.0
-        self._step_reward = 0.0
         return self.first_observation(task)
 
     @abstractmethod
@@ -242,13 +320,4 @@ class ToolArena(Arena):
         info: dict[str, Any] = {"invalid_action": bool(problems)}
         if problems:
             info["invalid_reason"] = "; ".join(problems)
-        reward, self._step_reward = self._step_reward, 0.0
-        terminated = False
-        if self._final is not None:
-            breakdown, reason = self._final
-            reward = breakdown.total - self._paid
-            terminated = True
-            info["reward_breakdown"] = breakdown.to_dict()
-            info["termination"] = reason
-        self._paid += reward
-        return StepResult(Observation(messages=messages), reward, terminated, False, info)
+        return StepResult(Observation(messages=messages), 0.0, False, False, info)

@@ -1,10 +1,13 @@
-"""The ``arenas`` command line: list, info, run (and domain commands registered below)."""
+"""The ``arenas`` command line: list, info, run, new — plus the commands arenas declare in their
+manifests (``[commands]`` in ``arena.toml``) and packages declare in the entry-point group
+``arenas.commands`` (the trainer, the model server, leaderboards)."""
 
 from __future__ import annotations
 
 import importlib
 import json
 import math
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,21 +15,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Multi-turn environments with verifiable rewards for LLM agents.")
 console = Console()
 
-#: command name -> "module:function" (imported when the CLI starts; the functions import their
-#: heavy dependencies lazily). A module that cannot be imported leaves its command out.
-EXTRA_COMMANDS: dict[str, str] = {
-    "check-template": "arenas.agents.llm.cli:check_template",
-    "serve-model": "arenas.agents.llm.cli:serve_model",
-    "train": "arenas.agents.grpo.cli:train",
-    "cross-eval": "arenas.pokemon.cli:cross_eval",
-    "leaderboard": "arenas.leaderboards.cli:leaderboard",
-    "build-data": "arenas.sql.data:build_data_command",
-    "load-postgres": "arenas.sql.postgres:load_postgres_command",
-}
+COMMAND_GROUP = "arenas.commands"
+
+
+@app.callback(invoke_without_command=True)
+def _root(version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False,
+          debug: Annotated[bool, typer.Option("--debug", help="show tracebacks of user errors")] = False) -> None:
+    """Multi-turn environments with verifiable rewards for LLM agents."""
+    if version:
+        from arenas import __version__
+
+        console.print(f"arenas {__version__}")
+        raise typer.Exit()
 
 
 def parse_pairs(pairs: list[str] | None) -> dict[str, Any]:
@@ -69,6 +73,11 @@ def info(arena: str, config: Annotated[list[str] | None, typer.Option("-c", "--c
     console.print(f"max turns: {d['max_turns']}   structured view: {d['structured_view']}")
     console.print("splits: " + ", ".join(f"{k} ({v} tasks)" for k, v in d["splits"].items()))
     console.print("reward components: " + ", ".join(d["reward_components"]))
+    console.print("baseline policies: " + (", ".join(d["policies"]) or "none"))
+    config_table = Table("config key", "type", "default", "meaning", title="config (-c key=value)")
+    for row in d["config"]:
+        config_table.add_row(row["name"], row["type"], repr(row["default"]), row["doc"])
+    console.print(config_table)
     if d["tools"]:
         table = Table("tool", "arguments", "description")
         for t in d["tools"]:
@@ -77,6 +86,31 @@ def info(arena: str, config: Annotated[list[str] | None, typer.Option("-c", "--c
             table.add_row(fn["name"], ", ".join(f"{k}: {v.get('type', 'any')}" for k, v in props.items()),
                           fn["description"])
         console.print(table)
+
+
+@app.command("build-data")
+def build_data(arenas: Annotated[list[str] | None, typer.Argument(help="arena ids (default: all)")] = None) -> None:
+    """Build (or verify) the cached data of arenas ahead of time (otherwise built at first use)."""
+    from arenas.registry import list_arenas, spec
+
+    specs = [spec(a) for a in arenas] if arenas else [s for s in list_arenas() if s.build]
+    for s in specs:
+        if not s.build:
+            console.print(f"{s.id}: nothing to build")
+            continue
+        module, _, attr = s.build.partition(":")
+        console.print(f"[bold]{s.id}[/bold]: building data")
+        getattr(importlib.import_module(module), attr)()
+
+
+@app.command()
+def new(arena_id: Annotated[str, typer.Argument(help="id of the new arena (a Python identifier)")],
+        root: Annotated[Path, typer.Option(help="folder that holds arena folders")] = Path("arenas")) -> None:
+    """Scaffold a working minimal arena folder: manifest, arena, verifier, tasks and a test."""
+    from arenas.scaffold import scaffold
+
+    for path in scaffold(arena_id, root):
+        console.print(f"created {path}")
 
 
 @app.command()
@@ -89,7 +123,8 @@ def run(
     seed: Annotated[int, typer.Option(help="selects tasks and seeds episodes")] = 0,
     rollouts: Annotated[int, typer.Option(help="episodes per task")] = 1,
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", help="episodes in flight")] = 1,
-    out: Annotated[Path | None, typer.Option(help="folder for episodes.jsonl and run.json")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for episodes.jsonl and run.json "
+                                             "(default runs/<arena>-<agent>-<time>)")] = None,
     resume: Annotated[bool, typer.Option(help="skip episodes already finished in --out")] = False,
     config: Annotated[list[str] | None, typer.Option("-c", "--config", help="arena option key=value")] = None,
     agent_option: Annotated[list[str] | None, typer.Option("-o", "--agent-option",
@@ -99,7 +134,7 @@ def run(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Run an agent on an arena's tasks and print a summary."""
-    from arenas.agents.spec import make_agent_factory
+    from arenas.agent_spec import make_agent_factory
     from arenas.rollout import RunConfig
     from arenas.rollout import run as run_episodes
 
@@ -112,10 +147,23 @@ def run(
     cfg = RunConfig(arena=arena, agent=agent, n=n, split=split, seed=seed, rollouts=rollouts,
                     concurrency=concurrency, arena_config=arena_config, agent_options=options)
     factory = make_agent_factory(agent, **options)
+    if out is None:
+        out = default_out(arena, agent)
     summary = run_episodes(cfg, factory, out=out, resume=resume, progress=not quiet)
     print_summary(summary, title=f"{arena} · {agent} · {split}")
-    if out:
-        console.print(f"episodes: {out / 'episodes.jsonl'}   run record: {out / 'run.json'}")
+    console.print(f"episodes: {out / 'episodes.jsonl'}   run record: {out / 'run.json'}")
+    if summary["episodes"] and summary["errors"] == summary["episodes"]:
+        console.print(f"[red]every episode failed[/red]; the first error is in {out / 'episodes.jsonl'}")
+        raise typer.Exit(1)
+
+
+def default_out(arena: str, agent: str) -> Path:
+    """``runs/<arena>-<agent>-<UTC time>`` with the agent spec made safe for a folder name."""
+    import re
+    import time
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", agent).strip("_")[:60] or "agent"
+    return Path("runs") / f"{arena}-{safe}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
 
 
 def _fmt(x: float, spec: str = ".3f") -> str:
@@ -126,7 +174,9 @@ def print_summary(s: dict[str, Any], title: str = "") -> None:
     table = Table("metric", "value", title=title)
     ci = "" if math.isnan(s["ci95"]) else f" ± {s['ci95']:.3f}"
     table.add_row("episodes", str(s["episodes"]))
-    table.add_row("mean reward (95% CI)", _fmt(s["mean_reward"]) + ci)
+    table.add_row("mean reward (95% CI, errors as 0)", _fmt(s["mean_reward"]) + ci)
+    if s["errors"]:
+        table.add_row("mean reward of finished episodes", _fmt(s["mean_reward_finished"]))
     table.add_row("success rate", _fmt(s["success_rate"], ".1%"))
     table.add_row("invalid-action rate", _fmt(s["invalid_action_rate"], ".1%"))
     table.add_row("errors", str(s["errors"]))
@@ -139,8 +189,20 @@ def print_summary(s: dict[str, Any], title: str = "") -> None:
     console.print(table)
 
 
+def extra_commands() -> dict[str, str]:
+    """Command name -> ``"module:function"``: from the entry-point group, then every arena's
+    manifest. The functions import their heavy dependencies lazily."""
+    from arenas.registry import list_arenas
+
+    found = {ep.name: ep.value for ep in entry_points(group=COMMAND_GROUP)}
+    for spec in list_arenas():
+        found.update(spec.commands)
+    return found
+
+
 def _register_extra_commands() -> None:
-    for name, path in EXTRA_COMMANDS.items():
+    """A command whose module cannot be imported (its extra is not installed) is left out."""
+    for name, path in extra_commands().items():
         module, _, attr = path.partition(":")
         try:
             fn = getattr(importlib.import_module(module), attr)
@@ -150,8 +212,32 @@ def _register_extra_commands() -> None:
 
 
 def main() -> None:
+    """The entry point: user errors (bad config keys, unknown arenas or agents, a busy run folder,
+    an unreachable model server) print one line and exit with status 2; ``--debug`` shows the
+    traceback instead."""
+    import sys
+
+    import click
+
+    from arenas.config import ConfigError
+    from arenas.trajectory import RunLockedError
+
     _register_extra_commands()
-    app()
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (ConfigError, FileExistsError, RunLockedError) as e:
+        if debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ class MultiAgentArena(ABC):
     description: ClassVar[str] = ""
     splits: ClassVar[tuple[str, ...]] = ("train", "dev", "test")
     reward_components: ClassVar[tuple[str, ...]] = ()
+    #: the names :meth:`policy` answers
+    policies: ClassVar[tuple[str, ...]] = ()
     agents: Sequence[str] = ()
 
     @abstractmethod
@@ -69,6 +71,7 @@ class SingleAgentView(Arena):
         self.version = inner.version
         self.description = inner.description
         self.reward_components = inner.reward_components
+        self.policies = inner.policies
         self._opponents: dict[str, Callable[[Observation], Any]] = {}
         self._pending_obs: dict[str, Observation] = {}
 

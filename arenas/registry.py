@@ -1,30 +1,56 @@
 """Arena registry: ``arenas.make(id, **config)`` and ``arenas.list()``.
 
-Built-in arenas register lazily (by import path, so importing :mod:`arenas` stays cheap and an
-arena whose optional extra is missing fails only when made). Third-party arenas register through
-the entry-point group ``arenas.arenas``: ``name = "package.module:ArenaClass"``.
+Built-in arenas are discovered, not listed: every folder ``arenas/<id>/`` with an ``arena.toml``
+manifest is one arena (reading the manifests imports nothing, so ``import arenas`` stays cheap
+and an arena whose optional extra is missing fails only when made). Third-party arenas register
+through the entry-point group ``arenas.arenas`` (``name = "package.module:ArenaClass"``) or
+:func:`register`.
 """
 
 from __future__ import annotations
 
 import importlib
+import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
+from arenas.config import ConfigError
+
 ENTRY_POINT_GROUP = "arenas.arenas"
+MANIFEST = "arena.toml"
+BUILTIN_ROOT = Path(__file__).resolve().parent
 
 
 @dataclass
 class ArenaSpec:
+    """What the project knows about an arena without importing it (its manifest)."""
+
     id: str
-    entry_point: str
+    entry_point: Any
     """``"module:Class"`` or a callable returning an arena."""
     version: int = 0
     kwargs: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     extra: str | None = None
-    """The optional-dependency extra this arena needs, for a helpful error."""
+    """The optional-dependency extra this arena needs (``pip install 'arenas[<extra>]'``)."""
+    apt: tuple[str, ...] = ()
+    """Debian packages the arena needs (``scripts/install.sh --all`` installs them)."""
+    install: str | None = None
+    """A script in the arena's folder run at install time (e.g. a Node server)."""
+    package_data: tuple[str, ...] = ()
+    """Globs of data files in the arena's folder that ship with the package."""
+    commands: dict[str, str] = field(default_factory=dict)
+    """Extra CLI commands: name -> ``"module:function"`` (a typer command function)."""
+    build: str | None = None
+    """``"module:function"`` building the arena's data ahead of time (``arenas build-data``)."""
+    services: tuple[str, ...] = ()
+    """Services the arena starts (documentation; e.g. ``showdown``, ``postgresql``)."""
+    suite: dict[str, Any] = field(default_factory=dict)
+    """Leaderboard defaults (split, n, seed, rollouts, config) for the core suite; empty = not in it."""
+    folder: Path | None = None
 
     @property
     def gym_id(self) -> str:
@@ -42,19 +68,63 @@ class ArenaSpec:
         return getattr(mod, attr)
 
 
+_MANIFEST_KEYS = {"id", "version", "entry", "summary", "extra", "apt", "install", "package_data", "commands",
+                  "build", "services", "suite"}
+
+
+def read_manifest(path: str | Path) -> ArenaSpec:
+    """Parses an ``arena.toml``; unknown keys and a folder/id mismatch are errors."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    unknown = set(data) - _MANIFEST_KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown manifest keys {sorted(unknown)}; allowed: {sorted(_MANIFEST_KEYS)}")
+    for key in ("id", "entry"):
+        if key not in data:
+            raise ValueError(f"{path}: the manifest needs {key!r}")
+    if data["id"] != path.parent.name:
+        raise ValueError(f"{path}: id {data['id']!r} must be the folder's name {path.parent.name!r}")
+    return ArenaSpec(id=data["id"], entry_point=data["entry"], version=int(data.get("version", 0)),
+                     summary=data.get("summary", ""), extra=data.get("extra"), apt=tuple(data.get("apt", ())),
+                     install=data.get("install"), package_data=tuple(data.get("package_data", ())),
+                     commands=dict(data.get("commands", {})), build=data.get("build"), services=tuple(data.get("services", ())),
+                     suite=dict(data.get("suite", {})), folder=path.parent)
+
+
+def builtin_manifests(root: str | Path = BUILTIN_ROOT) -> list[Path]:
+    return sorted(Path(root).glob(f"*/{MANIFEST}"))
+
+
 _REGISTRY: dict[str, ArenaSpec] = {}
+_listeners: list[Callable[[ArenaSpec], None]] = []
 _entry_points_loaded = False
+
+
+def add(spec: ArenaSpec) -> ArenaSpec:
+    """Registers a spec (replacing one of the same id) and tells the listeners."""
+    _REGISTRY[spec.id] = spec
+    for listener in _listeners:
+        listener(spec)
+    return spec
 
 
 def register(id: str, entry_point: Any, version: int = 0, summary: str = "", extra: str | None = None,
              **kwargs: Any) -> ArenaSpec:
-    """Registers an arena (and its Gymnasium id ``arenas/<id>-v<version>``)."""
-    spec = ArenaSpec(id, entry_point, version, kwargs, summary, extra)
-    _REGISTRY[id] = spec
-    from arenas import gym_face
+    """Registers an arena from code (and its Gymnasium id ``arenas/<id>-v<version>``)."""
+    return add(ArenaSpec(id, entry_point, version, kwargs, summary, extra))
 
-    gym_face.register_gym(spec)
-    return spec
+
+def add_listener(listener: Callable[[ArenaSpec], None]) -> None:
+    """Calls ``listener`` for every spec registered now and later (the Gymnasium face uses it)."""
+    _listeners.append(listener)
+    for spec in list(_REGISTRY.values()):
+        listener(spec)
+
+
+def discover(root: str | Path = BUILTIN_ROOT) -> list[ArenaSpec]:
+    """Registers every arena folder under ``root`` that has a manifest."""
+    return [add(read_manifest(path)) for path in builtin_manifests(root)]
 
 
 def _load_entry_points() -> None:
@@ -67,10 +137,17 @@ def _load_entry_points() -> None:
             register(ep.name, ep.value, summary=f"third-party arena ({ep.value})")
 
 
+class UnknownArenaError(ConfigError, KeyError):
+    """No arena is registered under that id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def spec(id: str) -> ArenaSpec:
     _load_entry_points()
     if id not in _REGISTRY:
-        raise KeyError(f"unknown arena {id!r}; registered: {', '.join(sorted(_REGISTRY)) or 'none'}")
+        raise UnknownArenaError(f"unknown arena {id!r}; registered: {', '.join(sorted(_REGISTRY)) or 'none'}")
     return _REGISTRY[id]
 
 

@@ -9,6 +9,7 @@ numpy-bound, and model backends batch the concurrent requests of many episodes.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import traceback
@@ -18,15 +19,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arenas.agents.base import AgentFactory, EpisodeContext
+from arenas.agent import AgentFactory, AgentStop, EpisodeContext
 from arenas.arena import Arena
+from arenas.baseline_agents import PolicyAgent, RandomAgent
+from arenas.config import ConfigError
 from arenas.progress import StatusBar
 from arenas.registry import make
-from arenas.runinfo import config_hash, run_record
+from arenas.runinfo import config_hash, redact, run_record
 from arenas.stats import summarize
 from arenas.tools import as_action
 from arenas.trajectory import Trajectory, TrajectoryWriter, Turn, episode_key, read_trajectories
-from arenas.types import Task
+from arenas.types import Task, Termination, encode
 
 
 @dataclass
@@ -50,12 +53,18 @@ class RunConfig:
     """Keyword arguments of ``arenas.make``."""
     agent_options: dict[str, Any] = field(default_factory=dict)
     """Options of model backends (base_url, temperature, ...)."""
+    agent_timeout_s: float = 600.0
+    """Longest one ``act()`` call may take (0 = no limit); past it the episode ends as
+    ``agent_timeout``. The arena's built-in baseline agents are trusted and not timed."""
+    episode_timeout_s: float = 3600.0
+    """Longest one episode may take, agent and arena together (0 = no limit); past it the episode
+    ends as ``episode_timeout`` with what was done scored."""
 
     def identity(self) -> dict[str, Any]:
         """The fields that decide which episodes a run contains (checked on resume)."""
         d = asdict(self)
-        d.pop("concurrency")
-        d.pop("n")
+        for volatile in ("concurrency", "n", "agent_timeout_s", "episode_timeout_s"):
+            d.pop(volatile)
         return d
 
 
@@ -70,8 +79,11 @@ class EpisodeJob:
         return episode_key(self.task.id, self.seed, self.rollout)
 
 
-def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, agent_spec: str) -> Trajectory:
-    """Plays one episode; never raises (an exception becomes ``Trajectory.error``)."""
+def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, agent_spec: str,
+                 agent_timeout_s: float = 0.0, episode_timeout_s: float = 0.0) -> Trajectory:
+    """Plays one episode; never raises (an exception becomes ``Trajectory.error``). An agent
+    that overruns ``agent_timeout_s`` in one call, or an episode that overruns
+    ``episode_timeout_s``, is ended by the arena (scored as the turn cap would score it)."""
     traj = Trajectory(arena=arena.id, arena_version=arena.version, task_id=job.task.id, split=job.task.split,
                       seed=job.seed, rollout=job.rollout, agent=agent_spec)
     start = time.perf_counter()
@@ -86,17 +98,31 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
                                    seed=job.seed, rollout=job.rollout,
                                    tools=[t.to_openai() for t in arena.tools()], policy=arena.policy,
                                    action_space=arena.action_space))
+        trusted = isinstance(agent, (PolicyAgent, RandomAgent)) or agent_timeout_s <= 0
+        act = agent.act if trusted else _timed(agent.act, agent_timeout_s)
         while True:
             t0 = time.perf_counter()
-            action = as_action(agent.act(obs))
+            try:
+                action = as_action(act(obs))
+            except AgentStop as stop:
+                result = arena.end_episode(stop.reason)
+                action = None
             t1 = time.perf_counter()
-            result = arena.step(action)
+            if action is not None:
+                result = arena.step(action)
+            if not result.done and episode_timeout_s > 0 and time.perf_counter() - start > episode_timeout_s:
+                closing = arena.end_episode(Termination.EPISODE_TIMEOUT)
+                result.reward += closing.reward
+                result.truncated, result.info = True, {**result.info, **closing.info}
             t2 = time.perf_counter()
             agent_s += t1 - t0
             env_s += t2 - t1
-            traj.turns.append(Turn(index=len(traj.turns), observation=obs.messages, action=action.to_dict(),
+            traj.turns.append(Turn(index=len(traj.turns), observation=obs.messages,
+                                   action=action.to_dict() if action is not None else {"text": "", "ended": True},
                                    reward=float(result.reward), info=result.info,
                                    agent_s=t1 - t0, env_s=t2 - t1))
+            if not math.isfinite(result.reward):
+                raise ValueError(f"the arena paid a non-finite reward {result.reward!r} on turn {len(traj.turns)}")
             traj.reward += float(result.reward)
             obs = result.observation
             if result.done:
@@ -109,7 +135,7 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
         traj.invalid_actions = arena.invalid_actions
     except Exception as e:
         traj.error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
-        traj.termination = "error"
+        traj.termination = Termination.ERROR
     if agent is not None and hasattr(agent, "episode_record"):
         try:
             record = agent.episode_record() or {}
@@ -120,6 +146,31 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
             traj.meta["episode_record_error"] = repr(e)
     traj.timings = {"total_s": time.perf_counter() - start, "agent_s": agent_s, "env_s": env_s}
     return traj
+
+
+def _timed(act: Callable[[Any], Any], timeout_s: float) -> Callable[[Any], Any]:
+    """``act`` run in a helper thread that is waited for at most ``timeout_s``; an overrun raises
+    :class:`AgentStop` (the thread is abandoned: Python cannot stop it, the episode goes on without it)."""
+    def call(observation: Any) -> Any:
+        box: dict[str, Any] = {}
+        finished = threading.Event()
+
+        def target() -> None:
+            try:
+                box["value"] = act(observation)
+            except BaseException as e:  # handed to the episode's thread below
+                box["error"] = e
+            finally:
+                finished.set()
+
+        threading.Thread(target=target, name="agent-act", daemon=True).start()
+        if not finished.wait(timeout_s):
+            raise AgentStop(Termination.AGENT_TIMEOUT, f"act() did not return within {timeout_s:g} s")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return call
 
 
 class ArenaPool:
@@ -186,7 +237,8 @@ def iter_rollouts(config: RunConfig, agent_factory: AgentFactory, jobs: list[Epi
 
         def work(job: EpisodeJob) -> Trajectory:
             arena = pool.acquire()
-            traj = play_episode(arena, agent_factory, job, config.agent)
+            traj = play_episode(arena, agent_factory, job, config.agent, config.agent_timeout_s,
+                                config.episode_timeout_s)
             pool.release(arena, broken=traj.error is not None)
             return traj
 
@@ -213,31 +265,48 @@ def iter_rollouts(config: RunConfig, agent_factory: AgentFactory, jobs: list[Epi
             pool.close()
 
 
+def validate_run(config: RunConfig, arena: Arena) -> None:
+    """Fails fast, before any episode, on what would make every episode error: a split without
+    tasks, a baseline the arena does not offer, counts below one."""
+    for name in ("n", "rollouts", "concurrency"):
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
+    if config.split not in arena.splits or not arena.tasks(config.split):
+        usable = [s for s in arena.splits if arena.tasks(s)]
+        raise ConfigError(f"arena {arena.id!r} has no tasks in split {config.split!r}; splits: {', '.join(usable)}")
+    kind, _, target = config.agent.partition(":")
+    policy = config.agent if config.agent in ("oracle", "heuristic") else target if kind == "policy" else None
+    if policy is not None and policy not in arena.policies:
+        raise ConfigError(f"arena {arena.id!r} offers no {policy!r} policy; its policies: "
+                          f"{', '.join(arena.policies) or 'none'} (or use --agent random)")
+
+
 def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None = None, resume: bool = False,
         progress: bool = True) -> dict[str, Any]:
     """Runs the episodes of ``config``; writes ``episodes.jsonl`` and ``run.json`` under ``out``.
-    Returns the summary (see :func:`arenas.stats.summarize`)."""
+    Returns the summary (see :func:`arenas.stats.summarize`). Configuration errors
+    (:class:`~arenas.config.ConfigError`), an unreachable model server and a run folder in use
+    raise before the first episode."""
     out_dir = Path(out) if out else None
-    done_keys: set[str] = set()
-    previous: list[Trajectory] = []
-    record = run_record(asdict(config))
+    pool = ArenaPool(lambda: make(config.arena, **config.arena_config))
+    try:
+        arena = pool.acquire()
+        validate_run(config, arena)
+        probe = getattr(agent_factory, "probe", None)
+        if probe is not None:
+            probe()
+        jobs = plan_jobs(arena, config)
+        pool.release(arena)
+        writer, previous = _open_run(out_dir, config, resume) if out_dir is not None else (None, [])
+    except BaseException:
+        pool.close()
+        raise
+    done_keys = {t.key for t in previous if t.error is None}
+    jobs = [j for j in jobs if j.key not in done_keys]
+    record = run_record(redact(asdict(config)))
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        episodes = out_dir / "episodes.jsonl"
-        if episodes.exists() and not resume and episodes.stat().st_size:
-            raise FileExistsError(f"{episodes} exists: pass resume=True (--resume) or choose another --out")
-        if resume:
-            _check_resume(out_dir / "run.json", config)
-            if episodes.exists():
-                previous = list(read_trajectories(episodes))
-                done_keys = {t.key for t in previous if t.error is None}
         record["identity_hash"] = config_hash(config.identity())
         (out_dir / "run.json").write_text(json.dumps(record, indent=2, default=str))
-    pool = ArenaPool(lambda: make(config.arena, **config.arena_config))
-    arena = pool.acquire()
-    jobs = [j for j in plan_jobs(arena, config) if j.key not in done_keys]
-    pool.release(arena)
-    writer = TrajectoryWriter(out_dir / "episodes.jsonl") if out_dir is not None else None
     finished: list[Trajectory] = []
     start = time.perf_counter()
     bar = _Progress(len(jobs), config, enabled=progress)
@@ -245,7 +314,7 @@ def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None =
         with bar:
             for traj in iter_rollouts(config, agent_factory, jobs, pool=pool):
                 if writer is not None:
-                    writer.write(traj)
+                    traj = _write(writer, traj)
                 finished.append(traj)
                 bar.update(traj)
     finally:
@@ -259,8 +328,41 @@ def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None =
     if out_dir is not None:
         record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         record["summary"] = summary
-        (out_dir / "run.json").write_text(json.dumps(record, indent=2, default=str))
+        (out_dir / "run.json").write_text(json.dumps(encode(record), indent=2, default=str))
     return summary
+
+
+def _open_run(out_dir: Path, config: RunConfig, resume: bool) -> tuple[TrajectoryWriter, list[Trajectory]]:
+    """Locks the run folder (a second writer is refused) and reads what a resumed run has done."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    episodes = out_dir / "episodes.jsonl"
+    writer = TrajectoryWriter(episodes)
+    try:
+        if episodes.stat().st_size and not resume:
+            raise FileExistsError(f"{episodes} exists: pass resume=True (--resume) or choose another --out")
+        previous: list[Trajectory] = []
+        if resume:
+            _check_resume(out_dir / "run.json", config)
+            previous = list(read_trajectories(episodes))
+    except BaseException:
+        writer.close()
+        raise
+    return writer, previous
+
+
+def _write(writer: TrajectoryWriter, traj: Trajectory) -> Trajectory:
+    """Writes one trajectory; a record that cannot be written becomes an error record, so one
+    episode's recording failure never ends the run."""
+    try:
+        writer.write(traj)
+        return traj
+    except Exception as e:
+        failed = Trajectory(arena=traj.arena, arena_version=traj.arena_version, task_id=traj.task_id,
+                            split=traj.split, seed=traj.seed, rollout=traj.rollout, agent=traj.agent,
+                            termination=Termination.ERROR, timings=traj.timings,
+                            error=f"recording the episode failed: {type(e).__name__}: {e}")
+        writer.write(failed)
+        return failed
 
 
 def _check_resume(run_json: Path, config: RunConfig) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -13,8 +14,33 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-_PACKAGES = ("arenas", "numpy", "gymnasium", "torch", "transformers", "vllm", "sqlalchemy", "poke-env",
-             "skfolio", "pettingzoo", "openai", "httpx")
+
+def _declared_packages() -> list[str]:
+    """``arenas`` and every distribution its metadata requires (base and every extra), so a new
+    arena's dependencies are recorded as soon as its extra is declared."""
+    try:
+        requires = metadata.requires("arenas") or []
+    except metadata.PackageNotFoundError:
+        requires = []
+    names = {re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0].lower() for r in requires}
+    return ["arenas", *sorted(names - {"arenas"})]
+
+
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<secret>[^@/\s]+)@")
+_SECRET_KEYS = re.compile(r"(password|passwd|secret|token|api_key|apikey)", re.I)
+
+
+def redact(value: Any) -> Any:
+    """A copy safe to record: passwords in URLs (``scheme://user:***@host``) and values under
+    secret-looking keys (``api_key``, ``password``...) are masked."""
+    if isinstance(value, str):
+        return _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", value)
+    if isinstance(value, dict):
+        return {k: "***" if isinstance(k, str) and _SECRET_KEYS.search(k) and v else redact(v)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -23,7 +49,7 @@ def config_hash(config: dict[str, Any]) -> str:
 
 def package_versions() -> dict[str, str]:
     out = {}
-    for name in _PACKAGES:
+    for name in _declared_packages():
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -68,5 +94,5 @@ def run_record(config: dict[str, Any]) -> dict[str, Any]:
         "packages": package_versions(),
         "hardware": hardware(),
         "git": git_revision(),
-        "argv": sys.argv,
+        "argv": redact(list(sys.argv)),
     }

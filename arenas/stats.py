@@ -44,10 +44,13 @@ def latest_per_key(trajectories: Iterable[Trajectory]) -> list[Trajectory]:
 
 
 def summarize(trajectories: Iterable[Trajectory], elapsed_s: float | None = None) -> dict[str, Any]:
+    """The headline (``mean_reward``, ``ci95``, ``success_rate``) counts an errored episode as
+    reward 0 and a failure: an agent that crashes cannot rank above one that finishes.
+    ``mean_reward_finished`` is the mean over the episodes that finished; components, turns and
+    the invalid-action rate are over finished episodes too."""
     trajs = latest_per_key(trajectories)
     ok = [t for t in trajs if t.error is None]
-    rewards = [t.reward for t in ok]
-    mean, ci = mean_ci(rewards)
+    mean, ci = mean_ci([t.reward if t.error is None else 0.0 for t in trajs])
     turns = sum(len(t.turns) for t in ok)
     invalid = sum(t.invalid_actions for t in ok)
     components: dict[str, list[float]] = {}
@@ -60,7 +63,8 @@ def summarize(trajectories: Iterable[Trajectory], elapsed_s: float | None = None
         "errors": len(trajs) - len(ok),
         "mean_reward": mean,
         "ci95": ci,
-        "success_rate": (sum(t.success for t in ok) / len(ok)) if ok else float("nan"),
+        "mean_reward_finished": mean_ci([t.reward for t in ok])[0],
+        "success_rate": (sum(t.success for t in ok) / len(trajs)) if trajs else float("nan"),
         "invalid_action_rate": invalid / turns if turns else 0.0,
         "mean_turns": turns / len(ok) if ok else float("nan"),
         "components": {k: sum(v) / len(v) for k, v in components.items()},

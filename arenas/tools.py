@@ -177,10 +177,9 @@ def parse_tool_calls(text: str) -> tuple[list[ToolCall], list[str]]:
         if not body:
             errors.append("empty <tool_call> block")
             continue
-        try:
-            obj = json.loads(body)
-        except json.JSONDecodeError as e:
-            errors.append(f"<tool_call> block {i + 1} is not valid JSON ({e.msg} at char {e.pos})")
+        obj, err = _loads(body, f"<tool_call> block {i + 1}")
+        if err:
+            errors.append(err)
             continue
         call, err = _call_from_obj(obj, f"call_{i}")
         if err:
@@ -190,15 +189,58 @@ def parse_tool_calls(text: str) -> tuple[list[ToolCall], list[str]]:
     return calls, errors
 
 
+MAX_JSON_DEPTH = 32
+"""Tool-call JSON nested deeper than this is refused (it is never a real argument, and deep
+nesting exhausts the recursion of every JSON consumer downstream)."""
+
+
+def _loads(text: str, what: str) -> tuple[Any, str | None]:
+    """``json.loads`` that reports instead of raising: bad JSON, nesting past
+    :data:`MAX_JSON_DEPTH`, integers past Python's digit limit."""
+    depth = _max_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        return None, f"{what} is nested {depth} levels deep (at most {MAX_JSON_DEPTH})"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as e:
+        return None, f"{what} is not valid JSON ({e.msg} at char {e.pos})"
+    except (ValueError, RecursionError) as e:
+        return None, f"{what} could not be read: {str(e)[:120]}"
+
+
+def _max_depth(text: str) -> int:
+    """The bracket depth of JSON text, counting brackets outside strings (a linear scan)."""
+    depth = best = 0
+    in_string = escaped = False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif c in "]}":
+            depth -= 1
+    return best
+
+
 def _call_from_obj(obj: Any, default_id: str) -> tuple[ToolCall, str | None]:
     if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
         return ToolCall(""), 'a tool call must be a JSON object with a string "name"'
     args = obj.get("arguments", obj.get("parameters", {}))
     if isinstance(args, str):
-        try:
-            args = json.loads(args) if args.strip() else {}
-        except json.JSONDecodeError:
-            return ToolCall(""), f"arguments of {obj['name']} are not valid JSON"
+        if not args.strip():
+            args = {}
+        else:
+            args, err = _loads(args, f"arguments of {obj['name']}")
+            if err:
+                return ToolCall(""), err
     if not isinstance(args, dict):
         return ToolCall(""), f"arguments of {obj['name']} must be a JSON object"
     return ToolCall(obj["name"], args, str(obj.get("id") or default_id)), None
@@ -207,9 +249,13 @@ def _call_from_obj(obj: Any, default_id: str) -> tuple[ToolCall, str | None]:
 def action_from_openai(content: str | None, tool_calls: Iterable[Any] | None = None) -> Action:
     """Builds an Action from an OpenAI assistant message: native tool calls when present,
     otherwise text-form calls parsed from ``content``."""
+    if content is not None and not isinstance(content, str):
+        return Action(text="", parse_errors=[f"message content must be a string, got {type(content).__name__}"])
     text = content or ""
     calls: list[ToolCall] = []
     errors: list[str] = []
+    if tool_calls is not None and not isinstance(tool_calls, list):
+        return Action(text=text, parse_errors=["tool_calls must be a list"])
     for i, tc in enumerate(tool_calls or []):
         fn = tc.get("function", {}) if isinstance(tc, dict) else getattr(tc, "function", None)
         name = fn.get("name") if isinstance(fn, dict) else getattr(fn, "name", None)

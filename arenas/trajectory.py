@@ -6,14 +6,25 @@ leaderboards, offline re-scoring), so it is plain JSON with a schema version.
 
 from __future__ import annotations
 
+import fcntl
 import json
-import math
+import logging
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+from arenas.types import decode, encode
+
+SCHEMA_VERSION = 2
+"""2: values JSON cannot hold (NaN, infinities, arrays, bytes) are tagged objects (:func:`arenas.types.encode`)."""
+MAX_LINE_BYTES = 32 * 2**20
+"""A trajectory line longer than this is shrunk: observation and action texts are cut (and
+``meta["shrunk"]`` says so), so a model that ignores its token budget cannot fill the disk."""
+KEEP_CHARS = 4096
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,11 +72,16 @@ class Trajectory:
         return episode_key(self.task_id, self.seed, self.rollout)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), default=_json_default, allow_nan=False)
+        """One JSON line; never raises on the values inside (they are encoded), and a line over
+        :data:`MAX_LINE_BYTES` is shrunk."""
+        line = json.dumps(encode(asdict(self)), allow_nan=False, ensure_ascii=False)
+        if len(line) > MAX_LINE_BYTES:
+            line = json.dumps(encode(_shrunk(asdict(self))), allow_nan=False, ensure_ascii=False)
+        return line
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Trajectory:
-        d = dict(d)
+        d = decode(dict(d))
         d["turns"] = [Turn(**t) for t in d.get("turns", [])]
         return cls(**d)
 
@@ -74,22 +90,30 @@ def episode_key(task_id: str, seed: int, rollout: int) -> str:
     return f"{task_id}|{seed}|{rollout}"
 
 
-def _json_default(o: Any) -> Any:
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if hasattr(o, "item"):
-        return o.item()
-    if isinstance(o, (set, tuple)):
-        return list(o)
-    if isinstance(o, Path):
-        return str(o)
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    return repr(o)
+def _cut(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > KEEP_CHARS:
+        return value[:KEEP_CHARS] + f"... [{len(value) - KEEP_CHARS:,} characters cut]"
+    if isinstance(value, dict):
+        return {k: _cut(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cut(v) for v in value]
+    return value
+
+
+def _shrunk(d: dict[str, Any]) -> dict[str, Any]:
+    """The record with long texts cut and token lists dropped (the episode's numbers stay)."""
+    d = dict(d)
+    d["turns"] = [{**t, "observation": _cut(t["observation"]), "action": _cut(t["action"]), "info": _cut(t["info"])}
+                  for t in d["turns"]]
+    d["final_observation"] = _cut(d["final_observation"])
+    d["tokens"] = None
+    d["meta"] = {**_cut(d["meta"]), "shrunk": True}
+    return d
 
 
 def read_trajectories(path: str | Path) -> Iterator[Trajectory]:
-    """Reads an ``episodes.jsonl``; a torn last line (killed writer) is skipped."""
+    """Reads an ``episodes.jsonl``; a torn last line (killed writer) is skipped (a writer that
+    resumes the file cuts it off)."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.strip()
@@ -101,21 +125,48 @@ def read_trajectories(path: str | Path) -> Iterator[Trajectory]:
                 continue
 
 
+class RunLockedError(RuntimeError):
+    """Another process is writing the same run folder."""
+
+
 class TrajectoryWriter:
-    """Appends trajectories to a JSONL file, flushed and fsynced one episode at a time."""
+    """Appends trajectories to a JSONL file, flushed one episode at a time (a killed process
+    loses nothing written; the OS may still hold the last lines if the machine itself fails).
+
+    The file is locked (advisory ``flock`` on ``<file>.lock``) for as long as the writer is open:
+    a second writer on the same file is refused instead of duplicating every episode. A torn last
+    line left by a killed writer is cut off when the file is opened again."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._repair_torn_tail()
+        self._lock = open(self.path.with_name(self.path.name + ".lock"), "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise RunLockedError(f"{self.path} is being written by another run (lock held on "
+                                 f"{self._lock.name}); wait for it or choose another --out") from None
+        self.torn_bytes = self._cut_torn_tail()
         self._f = open(self.path, "a", encoding="utf-8")
 
-    def _repair_torn_tail(self) -> None:
-        if self.path.exists() and self.path.stat().st_size:
-            with open(self.path, "rb+") as f:
-                f.seek(-1, 2)
-                if f.read(1) != b"\n":
-                    f.write(b"\n")
+    def _cut_torn_tail(self) -> int:
+        """Truncates an unfinished last line; returns how many bytes were cut."""
+        if not self.path.exists() or not self.path.stat().st_size:
+            return 0
+        with open(self.path, "rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            pos, tail = size, b""
+            while pos > 0 and b"\n" not in tail:
+                step = min(pos, 1 << 16)
+                pos -= step
+                f.seek(pos)
+                tail = f.read(step) + tail
+            keep = pos + tail.rfind(b"\n") + 1 if b"\n" in tail else 0
+            if keep < size:
+                f.truncate(keep)
+                log.warning("%s: cut a torn last line of %d bytes left by an interrupted run", self.path, size - keep)
+            return size - keep
 
     def write(self, traj: Trajectory) -> None:
         self._f.write(traj.to_json() + "\n")
@@ -123,3 +174,4 @@ class TrajectoryWriter:
 
     def close(self) -> None:
         self._f.close()
+        self._lock.close()

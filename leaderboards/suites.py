@@ -26,11 +26,14 @@ class SuiteEntry:
                 and (run_config.get("arena_config") or {}) == self.config)
 
 
+def core_suite() -> list[SuiteEntry]:
+    """``core-v0``: every arena whose manifest has a ``[suite]`` table, with those defaults."""
+    from arenas.registry import list_arenas
+
+    return [SuiteEntry(spec.id, **spec.suite) for spec in list_arenas() if spec.suite]
+
+
 SUITES: dict[str, list[SuiteEntry]] = {
-    "core-v0": [
-        SuiteEntry("sql", split="test", n=500),
-        SuiteEntry("memory", split="test", n=100),
-        SuiteEntry("portfolio", split="test", n=50),
-    ],
+    "core-v0": core_suite(),
     "sql-v0": [SuiteEntry("sql", split="test", n=500), SuiteEntry("sql", split="dev", n=200)],
 }

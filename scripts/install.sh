@@ -8,10 +8,15 @@ PY=${PYTHON:-python3}
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 if [ "${1:-}" = "--all" ]; then
+  # Debian packages the arenas' manifests ask for (arena.toml `apt`), installed when missing
   need=()
-  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-  command -v node >/dev/null 2>&1 || need+=(nodejs)
-  command -v npm >/dev/null 2>&1 || need+=(npm)
+  while read -r pkg; do
+    [ -n "$pkg" ] || continue
+    case "$pkg" in
+      postgresql) command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=("$pkg") ;;
+      *) dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg") ;;
+    esac
+  done < <($PY scripts/arena_requirements.py apt | sort -u)
   if [ ${#need[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
@@ -19,7 +24,10 @@ if [ "${1:-}" = "--all" ]; then
   # CPU build of torch first, so no extra pulls a CUDA build
   $PY -c "import torch" 2>/dev/null || $PY -m pip install -q torch==2.13.0
   $PY -m pip install -q -e ".[all,dev]"
-  if [ -f arenas/pokemon/install.sh ]; then bash arenas/pokemon/install.sh; fi
+  # the arenas' own install steps (arena.toml `install`), e.g. a pinned Node server
+  while read -r script; do
+    [ -n "$script" ] && bash "$script"
+  done < <($PY scripts/arena_requirements.py install)
 else
   $PY -m pip install -q -e ".[sql,dev]"
 fi

@@ -6,14 +6,14 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from arenas.engines.services import Service
 
 PG_SUPERUSER = "arenas"
 
@@ -30,12 +30,6 @@ def _postgres_bin() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _as_server_user(cmd: list[str]) -> list[str]:
     """initdb and postgres refuse to run as root: run them as the ``postgres`` user then."""
     if os.geteuid() != 0:
@@ -43,17 +37,11 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd]
 
 
-def _postmaster_pid(data: Path) -> int | None:
-    try:
-        return int((data / "postmaster.pid").read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
-        return None
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A throw-away PostgreSQL cluster; yields the superuser URL
-    (``postgresql+psycopg://arenas@127.0.0.1:<port>/postgres``). Stopped by PID at the end."""
+    (``postgresql+psycopg://arenas@127.0.0.1:<port>/postgres``). Stopped by PID (its process
+    group, fast shutdown) at the end."""
     bindir = _postgres_bin()
     if bindir is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; "
@@ -71,60 +59,31 @@ def postgres_server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
         shutil.chown(sockets, "postgres")
-    port = _free_port()
-    proc = None
-    log = open(root / "server.log", "wb")  # the server writes to it until the end
+    log = open(root / "initdb.log", "wb")
+    service = Service(
+        "postgresql",
+        lambda port: _as_server_user([str(bindir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
+                                      "-k", str(sockets), "-c", "fsync=off", "-c", "synchronous_commit=off",
+                                      "-c", "full_page_writes=off"]),
+        health=_accepts_connections, stop_signal=signal.SIGINT, stop_timeout_s=30)
     try:
         subprocess.run(_as_server_user([str(bindir / "initdb"), "-D", str(data), "-U", PG_SUPERUSER,
                                         "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"]),
-                       check=True, capture_output=True)
-        proc = subprocess.Popen(
-            _as_server_user([str(bindir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
-                             "-k", str(sockets), "-c", "fsync=off", "-c", "synchronous_commit=off",
-                             "-c", "full_page_writes=off"]),
-            stdout=subprocess.DEVNULL, stderr=log)
-        url = f"postgresql+psycopg://{PG_SUPERUSER}@127.0.0.1:{port}/postgres"
-        _wait_ready(port, proc, root)
-        yield url
+                       check=True, stdout=log, stderr=subprocess.STDOUT)
+        service.start()
+        yield f"postgresql+psycopg://{PG_SUPERUSER}@127.0.0.1:{service.port}/postgres"
     finally:
-        _stop(proc, data)
+        service.stop()
         log.close()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _wait_ready(port: int, proc: subprocess.Popen, root: Path, timeout_s: float = 60.0) -> None:
+def _accepts_connections(service: Service) -> bool:
     import psycopg
 
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            psycopg.connect(host="127.0.0.1", port=port, user=PG_SUPERUSER, dbname="postgres",
-                            connect_timeout=2).close()
-            return
-        except psycopg.OperationalError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log = (root / "server.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"PostgreSQL did not start:\n{log}") from None
-            time.sleep(0.1)
-
-
-def _stop(proc: subprocess.Popen | None, data: Path) -> None:
-    """Fast shutdown of the postmaster by its PID (from postmaster.pid), then of the wrapper."""
-    if proc is None:
-        return
-    pid = _postmaster_pid(data)
-    if pid is not None:
-        try:
-            os.kill(pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        if pid is not None:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.kill()
-        proc.wait(timeout=10)
+        psycopg.connect(host="127.0.0.1", port=service.port, user=PG_SUPERUSER, dbname="postgres",
+                        connect_timeout=2).close()
+        return True
+    except psycopg.OperationalError:
+        return False

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+from arenas.types import RewardBreakdown
 
 Verifier = Callable[[Any, Any, Mapping[str, Any]], "Verdict"]
 
@@ -28,19 +30,6 @@ class Verdict:
     @classmethod
     def fail(cls, reason: str, **details: Any) -> Verdict:
         return cls(0.0, False, {"reason": reason, **details})
-
-
-@dataclass
-class RewardBreakdown:
-    """The weighted total and every component's score (each is logged as a metric)."""
-
-    total: float
-    components: dict[str, float]
-    details: dict[str, Any] = field(default_factory=dict)
-    passed: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

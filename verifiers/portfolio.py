@@ -45,9 +45,11 @@ CASH = "CASH"
 SUM_TOLERANCE = 0.01
 COST_MODELS = ("proportional", "trf")
 REWARDS = ("log_return", "excess")
-DEFAULT_WEIGHTS: dict[str, float] = {"excess_log_return": 1.0, "sharpe_diff": 0.0, "max_drawdown": 0.0,
-                                     "turnover": 0.0, "esg_regulation": 1.0}
-"""Rubric weights of the final components (the breakdown total)."""
+DEFAULT_WEIGHTS: dict[str, float] = {"excess_log_return": 1.0, "log_return": 0.0, "sharpe_diff": 0.0,
+                                     "max_drawdown": 0.0, "turnover": 0.0, "esg_regulation": 1.0,
+                                     "invalid_periods": 0.0}
+"""Rubric weights of the final components (the breakdown total); :func:`reward_weights` sets the
+return and penalty weights so the total is the sum of the step rewards of the reward mode."""
 
 
 @dataclass
@@ -337,15 +339,36 @@ def esg_regulation(stats: EpisodeStats, reference: Any, context: Any) -> Verdict
     return Verdict(value, value >= 0, {})
 
 
+def log_return(stats: EpisodeStats, reference: Any, context: Any) -> Verdict:
+    """The net log return of the episode (costs included)."""
+    value = float(stats.agent.log_returns.sum())
+    return Verdict(value, value > 0, {"final_value": math.exp(value)})
+
+
+def invalid_periods(stats: EpisodeStats, reference: Any, context: Any) -> Verdict:
+    """Minus the number of periods with an invalid action (weight it by the per-action penalty)."""
+    n = int(stats.invalid.sum())
+    return Verdict(-float(n), n == 0, {"invalid": n})
+
+
+def reward_weights(reference: EpisodeReference) -> dict[str, float]:
+    """The reference's weights with the return and penalty weights of its reward mode, so the
+    breakdown total equals the sum of the step rewards the arena paid."""
+    excess = reference.reward == "excess"
+    return {**reference.weights, "excess_log_return": 1.0 if excess else 0.0, "log_return": 0.0 if excess else 1.0,
+            "esg_regulation": 1.0, "invalid_periods": reference.invalid_penalty}
+
+
 def rubric(weights: Mapping[str, float] | None = None) -> Rubric:
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
-    fns = {"excess_log_return": excess_log_return, "sharpe_diff": sharpe_diff, "max_drawdown": drawdown,
-           "turnover": turnover, "esg_regulation": esg_regulation}
+    fns = {"excess_log_return": excess_log_return, "log_return": log_return, "sharpe_diff": sharpe_diff,
+           "max_drawdown": drawdown, "turnover": turnover, "esg_regulation": esg_regulation,
+           "invalid_periods": invalid_periods}
     return Rubric([Component(name, fn, w[name]) for name, fn in fns.items()], success="excess_log_return")
 
 
 def _breakdown(stats: EpisodeStats, reference: EpisodeReference) -> RewardBreakdown:
-    out = rubric(reference.weights).score(stats, reference)
+    out = rubric(reward_weights(reference)).score(stats, reference)
     out.details["invalid_periods"] = int(stats.invalid.sum())
     return out
 

@@ -31,9 +31,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from arenas.engines.sql import QueryError, ReadOnlySQLite
 from arenas.verifiers.base import Verdict
 from arenas.verifiers.sql_compare import Probe, Rows, Ties, norm_rows, results_equal, split_probe, tie_probe
-from arenas.verifiers.sql_readonly import QueryError, ReadOnlySQLite
 from arenas.verifiers.sql_suite import boundary_neighbour, neighbour_paths
 
 SUITE_SIZE = 8

@@ -46,7 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-from arenas.paths import cached_build, sha256_file
+from arenas.engines.cache import cached_build, sha256_file
+from arenas.engines.sql import quote_ident
 
 SUITE_VERSION = 3
 """Bump when the neighbour construction changes; the cache folder name carries it."""
@@ -91,9 +92,6 @@ def _referenced(tables: dict[str, Table]) -> set[tuple[str, str]]:
     return {(fk.parent, c) for t in tables.values() for fk in t.fks for c in fk.parent_columns}
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
 
 def read_tables(conn: sqlite3.Connection, rows: bool = True) -> dict[str, Table]:
     """Schema (columns, NOT NULL, primary/unique keys, foreign keys) and rows of every table."""
@@ -101,19 +99,19 @@ def read_tables(conn: sqlite3.Connection, rows: bool = True) -> dict[str, Table]
         "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     tables: dict[str, Table] = {}
     for name in names:
-        info = conn.execute(f"PRAGMA table_info({_q(name)})").fetchall()
+        info = conn.execute(f"PRAGMA table_info({quote_ident(name)})").fetchall()
         cols = [r[1] for r in info]
         pk = [i for _, i in sorted((r[5], i) for i, r in enumerate(info) if r[5])]
         t = Table(name, cols, [bool(r[3]) or bool(r[5]) for r in info], pk)
         if pk:
             t.unique.append(tuple(pk))
-        for idx in conn.execute(f"PRAGMA index_list({_q(name)})").fetchall():
+        for idx in conn.execute(f"PRAGMA index_list({quote_ident(name)})").fetchall():
             if idx[2]:  # unique
-                icols = [r[2] for r in conn.execute(f"PRAGMA index_info({_q(idx[1])})")]
+                icols = [r[2] for r in conn.execute(f"PRAGMA index_info({quote_ident(idx[1])})")]
                 if all(c in cols for c in icols):
                     t.unique.append(tuple(cols.index(c) for c in icols))
         groups: dict[int, list] = {}
-        for r in conn.execute(f"PRAGMA foreign_key_list({_q(name)})").fetchall():
+        for r in conn.execute(f"PRAGMA foreign_key_list({quote_ident(name)})").fetchall():
             groups.setdefault(r[0], []).append(r)
         for rs in groups.values():
             rs.sort(key=lambda r: r[1])
@@ -122,7 +120,7 @@ def read_tables(conn: sqlite3.Connection, rows: bool = True) -> dict[str, Table]
                                     all(not t.notnull[i] for i in idxs)))
         t.types = [r[2].upper() for r in info]
         if rows:
-            t.rows = [list(r) for r in conn.execute(f"SELECT * FROM {_q(name)}")]
+            t.rows = [list(r) for r in conn.execute(f"SELECT * FROM {quote_ident(name)}")]
         tables[name] = t
     for t in tables.values():  # FKs that name no parent column reference the parent's primary key
         for fk in t.fks:
@@ -333,10 +331,10 @@ def write_tables(src: Path, dst: Path, tables: dict[str, Table]) -> None:
         conn.execute("PRAGMA foreign_keys=OFF")
         conn.execute("BEGIN")
         for t in tables.values():
-            conn.execute(f"DELETE FROM {_q(t.name)}")
+            conn.execute(f"DELETE FROM {quote_ident(t.name)}")
             marks = ",".join("?" * len(t.columns))
-            cols = ",".join(_q(c) for c in t.columns)
-            conn.executemany(f"INSERT INTO {_q(t.name)} ({cols}) VALUES ({marks})", t.rows)
+            cols = ",".join(quote_ident(c) for c in t.columns)
+            conn.executemany(f"INSERT INTO {quote_ident(t.name)} ({cols}) VALUES ({marks})", t.rows)
         conn.execute("COMMIT")
         broken = conn.execute("PRAGMA foreign_key_check").fetchall()
         if broken:
@@ -473,7 +471,7 @@ def boundary_neighbour(db_path: str | Path, sql: str, share: float = 0.15) -> sq
                 continue
             if not values:
                 continue
-            table, col = _q(t.name), _q(t.columns[i])
+            table, col = quote_ident(t.name), quote_ident(t.columns[i])
             cases = " ".join(f"WHEN {j} THEN ?" for j in range(len(values)))
             h = f"((rowid * 2654435761 + {zlib.crc32(f'{sql}/{col}'.encode())}) % 1000003)"
             try:  # rows picked by a hash of their rowid, so the copy is the same every time
@@ -490,7 +488,7 @@ def _numeric_boundary(mem: sqlite3.Connection, snap: _Snapshot, table: str, colu
     """The boundary values of the constants that fall near the column's range."""
     if (table, column) not in snap.stats:
         snap.stats[(table, column)] = mem.execute(
-            f"SELECT MIN({_q(column)}), MAX({_q(column)}), typeof(MAX({_q(column)})) FROM {_q(table)}").fetchone()
+            f"SELECT MIN({quote_ident(column)}), MAX({quote_ident(column)}), typeof(MAX({quote_ident(column)})) FROM {quote_ident(table)}").fetchone()
     lo, hi, kind = snap.stats[(table, column)]
     if not isinstance(lo, int | float) or not isinstance(hi, int | float):
         return []
@@ -509,7 +507,7 @@ def _fitting_strings(mem: sqlite3.Connection, snap: _Snapshot, table: str, colum
     so a date column never receives ``'USA'`` and date functions keep working."""
     key = (table, column, "shape")
     if key not in snap.stats:
-        sample = [r[0] for r in mem.execute(f"SELECT {_q(column)} FROM {_q(table)} WHERE {_q(column)} "
+        sample = [r[0] for r in mem.execute(f"SELECT {quote_ident(column)} FROM {quote_ident(table)} WHERE {quote_ident(column)} "
                                             f"IS NOT NULL LIMIT 200") if isinstance(r[0], str)]
         shapes = Counter(_shape(v) for v in sample).most_common(1)
         snap.stats[key] = (shapes[0][0] if shapes and shapes[0][1] >= 0.9 * len(sample) else None,)

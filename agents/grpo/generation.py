@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 import torch
 
-from arenas.agents.base import AgentFactory
+from arenas.agent import AgentFactory
+from arenas.agent_spec import make_agent_factory
 from arenas.agents.grpo.config import GRPOConfig
-from arenas.agents.spec import make_agent_factory
 
 
 class Generator(Protocol):

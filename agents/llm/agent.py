@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from arenas.agents.base import EpisodeContext
+from arenas.agent import EpisodeContext
 from arenas.agents.llm.backend import Completion, ContextLengthError, SamplingParams, ToolsRejected
 from arenas.agents.llm.ledger import TokenLedger
 from arenas.agents.llm.template import (

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from arenas.agents.base import AgentFactory
+from arenas.agent import AgentFactory
 from arenas.agents.llm.agent import LLMAgent, LLMConfig
+from arenas.config import ConfigError
 
 BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {
     "openai": ("base_url", "api_key", "concurrency", "timeout_s", "max_retries", "backoff_s", "tokenizer", "api"),
@@ -58,7 +59,7 @@ def split_options(kind: str, options: dict[str, Any]) -> tuple[dict[str, Any], d
         elif key in ("device", "base_url", "api_key", "timeout_s", "concurrency"):
             continue  # a CLI-wide option that this backend does not use
         else:
-            raise ValueError(f"unknown option {key!r} for {kind}: agent options are "
+            raise ConfigError(f"unknown option {key!r} for {kind}: agent options are "
                              f"{', '.join(sorted(config_names))}; backend options are {', '.join(allowed)}")
     return backend, config
 
@@ -75,4 +76,6 @@ def make_llm_factory(kind: str, target: str, **options: Any) -> AgentFactory:
         return LLMAgent(backend, config)
 
     factory.backend = backend  # type: ignore[attr-defined]
+    if hasattr(backend, "probe"):
+        factory.probe = backend.probe  # type: ignore[attr-defined]  (the rollout engine calls it once)
     return factory

@@ -84,6 +84,20 @@ class OpenAIBackend:
                                     limits=httpx.Limits(max_connections=concurrency,
                                                         max_keepalive_connections=concurrency))
 
+    def probe(self, timeout_s: float = 10.0) -> None:
+        """One request before a run starts (``GET /models``): a wrong ``--base-url`` or a server
+        that is down fails the run at once with one clear line, instead of erroring every episode."""
+        import httpx
+
+        from arenas.config import ConfigError
+
+        try:
+            r = self._client.get(self.base_url + "/models", timeout=timeout_s)
+        except httpx.HTTPError as e:
+            raise ConfigError(f"cannot reach the model server at {self.base_url}: {type(e).__name__}: {e}") from e
+        if r.status_code in (401, 403):
+            raise ConfigError(f"the model server at {self.base_url} refused the API key (HTTP {r.status_code})")
+
     def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None,
              params: SamplingParams) -> Completion:
         body: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": params.max_tokens,

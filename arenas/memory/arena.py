@@ -15,28 +15,27 @@ action log) minus the penalties. It is paid per step as the change of ``T_heuris
 where ``T_k`` is the program time with the buffers decided so far and all others slow; the
 first step also carries ``T_heuristic / T_all_slow - 1`` and the last step is set so that the
 steps sum exactly to the verifier's total. If a turn cap (``max_turns``) ends the episode early,
-the breakdown counts the undecided buffers as slow and the paid steps are left as they are.
+the breakdown counts the undecided buffers as slow (the paid steps already sum to it).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 from gymnasium import spaces
 
-from arenas.arena import Arena, Policy
+from arenas.arena import Arena, ArenaConfig, Policy
 from arenas.memory import baselines, tasks
 from arenas.memory.cost import PROFILES, touching_ops
 from arenas.memory.game import DEFAULT_ALIGNMENT, MALFORMED, SLOW, Game, Gaps
 from arenas.memory.workloads import KINDS, load
-from arenas.types import Action, Observation, StepResult, Task
+from arenas.types import Action, Observation, RewardBreakdown, StepResult, Task, Termination
 from arenas.verifiers import memory as verifier
-from arenas.verifiers.base import Component, RewardBreakdown, Rubric
+from arenas.verifiers.base import Component, Rubric
 
 OCCUPANCY_BINS = 32
 BUFFER_FEATURES = 12
@@ -57,6 +56,15 @@ An unreadable or illegal action leaves the buffer in slow memory and costs a pen
 def _names(value: Any) -> Any:
     """Accepts ``"a,b"`` (from ``-c key=a,b`` on the command line) as well as a list."""
     return value.split(",") if isinstance(value, str) else value
+
+
+def _integer(value: Any) -> int | None:
+    """An integer action (Python or numpy, 0-d arrays included); booleans and floats are not."""
+    try:
+        item = np.asarray(value).item()
+    except (TypeError, ValueError):
+        return None
+    return item if isinstance(item, int) and not isinstance(item, bool) else None
 
 
 class _Now(NamedTuple):
@@ -92,41 +100,56 @@ def episode_setup(workload: str, profile: str, capacity: int, alignment: int) ->
     return Setup(touch, baselines.requests_of(plan), plan.cost.total, problem)
 
 
+@dataclass
+class MemoryConfig(ArenaConfig):
+    max_turns: int = 1_000_000
+    """Decisions per episode (one per buffer); a smaller cap truncates and scores the rest as slow."""
+    slots: int = 16
+    """Size of the structured action space: slow plus ``slots - 1`` offered offsets."""
+    alignment: int = DEFAULT_ALIGNMENT
+    """Fast-memory offsets and sizes are multiples of this many bytes."""
+    invalid_action_penalty: float = 0.01
+    """Reward subtracted for each unreadable or illegal action."""
+    lookahead: int = 3
+    """Upcoming buffers shown in the text observation."""
+    workloads: list[str] | str | None = None
+    """Restrict tasks to these workloads (a list or ``a,b``); given workloads appear in every split."""
+    profiles: list[str] | str = field(default_factory=lambda: list(PROFILES))
+    """Hardware profiles of the tasks (a list or ``a,b``)."""
+    capacities: list[str] | str = field(default_factory=lambda: list(tasks.CAPACITY_FRACTIONS))
+    """Fast-memory capacities as names of fractions of the peak live bytes (a list or ``a,b``)."""
+    search: dict[str, Any] | None = None
+    """Options of the ``search`` policy (:class:`~arenas.memory.baselines.SearchConfig` fields)."""
+
+
 class MemoryArena(Arena):
-    """mallocGame. Config: ``slots`` (size of the structured action space: slow + slots-1
-    offsets), ``alignment`` (bytes), ``invalid_action_penalty``, ``lookahead`` (upcoming buffers
-    shown in text), ``workloads`` / ``profiles`` / ``capacities`` (restrict the task set; given
-    workloads appear in every split), ``search`` (a :class:`SearchConfig` dict for the search
-    policy)."""
+    """mallocGame (see the module docstring; options in :class:`MemoryConfig`)."""
 
     id = "memory"
     version = 0
     description = "mallocGame: map tensor buffers of real model graphs to fast/slow memory"
     reward_components = ("speedup", "invalid_actions")
+    policies = ("heuristic", "search", "random")
+    config_class = MemoryConfig
 
-    def __init__(self, max_turns: int = 1_000_000, split: str = "train", slots: int = 16,
-                 alignment: int = DEFAULT_ALIGNMENT, invalid_action_penalty: float = 0.01, lookahead: int = 3,
-                 workloads: Sequence[str] | None = None, profiles: Sequence[str] = tuple(PROFILES),
-                 capacities: Sequence[str] = tuple(tasks.CAPACITY_FRACTIONS),
-                 search: dict[str, Any] | None = None, **config: Any):
-        super().__init__(max_turns=max_turns, split=split, slots=slots, alignment=alignment,
-                         invalid_action_penalty=invalid_action_penalty, lookahead=lookahead,
-                         workloads=workloads, profiles=profiles, capacities=capacities, search=search, **config)
-        workloads, profiles, capacities = (_names(v) for v in (workloads, profiles, capacities))
-        self.slots, self.alignment, self.lookahead = slots, alignment, lookahead
-        self.invalid_action_penalty = invalid_action_penalty
+    def __init__(self, **config: Any):
+        super().__init__(**config)
+        c = self.cfg
+        workloads, profiles, capacities = (_names(v) for v in (c.workloads, c.profiles, c.capacities))
+        self.slots, self.alignment, self.lookahead = c.slots, c.alignment, c.lookahead
+        self.invalid_action_penalty = c.invalid_action_penalty
         self.workloads, self.profiles, self.capacities = workloads, tuple(profiles), tuple(capacities)
-        self.search_config = baselines.SearchConfig(**(search or {}))
+        self.search_config = baselines.SearchConfig(**(c.search or {}))
         self.rubric = Rubric([Component("speedup", verifier.speedup, 1.0),
-                              Component("invalid_actions", verifier.invalid_actions, invalid_action_penalty)],
+                              Component("invalid_actions", verifier.invalid_actions, self.invalid_action_penalty)],
                              success="speedup")
         self._tasks: dict[str, list[Task]] = {}
-        self.action_space = spaces.Discrete(slots)
+        self.action_space = spaces.Discrete(self.slots)
         self.observation_space = spaces.Dict({
             "buffer": spaces.Box(0.0, 1.0, (BUFFER_FEATURES,), np.float32),
-            "slots": spaces.Box(0.0, 1.0, (slots - 1, 2), np.float32),
+            "slots": spaces.Box(0.0, 1.0, (self.slots - 1, 2), np.float32),
             "occupancy": spaces.Box(0.0, 1.0, (OCCUPANCY_BINS,), np.float32),
-            "action_mask": spaces.Box(0, 1, (slots,), np.int8),
+            "action_mask": spaces.Box(0, 1, (self.slots,), np.int8),
         })
         self.game: Game | None = None
 
@@ -141,7 +164,6 @@ class MemoryArena(Arena):
         self.setup = episode_setup(p["workload"], p["profile"], int(p["capacity_bytes"]), self.alignment)
         wl = load(p["workload"])
         self.game = Game(wl, PROFILES[p["profile"]], int(p["capacity_bytes"]), self.alignment, self.setup.touch)
-        self._paid = 0.0
         self._plans: dict[str, Game] = {}
         self._benefit_scale = float(self.game.cost.op_time.max())  # benefit feature: in units of the longest op
         g, prof = self.game, self.game.profile
@@ -170,11 +192,10 @@ class MemoryArena(Arena):
             head = f"Buffer {b} -> " + (f"fast@{request} (saves {saved * 1e6:.3f} us)" if request >= 0 else "slow") + "."
         head += f" Program time {g.cost.total * 1e6:.2f} us."
         if not g.done:
-            self._paid += reward
             return StepResult(self._observe([], head + "\n\n"), reward, False, False, info)
         breakdown = self._score()
-        reward = breakdown.components["speedup"] - self._paid
-        info.update(reward_breakdown=breakdown.to_dict(), termination="completed", requests=list(g.requests))
+        self.finish(breakdown, Termination.COMPLETED)
+        info["requests"] = list(g.requests)
         done = (f"{head}\nAll buffers placed. Speed-up over the heuristic: "
                 f"{breakdown.components['speedup']:+.2%}, invalid actions: {g.invalid}.")
         return StepResult(Observation([{"role": "user", "content": done}], self._data(None)),
@@ -185,8 +206,16 @@ class MemoryArena(Arena):
                                  {"baseline_requests": self.setup.baseline_requests},
                                  {"problem": self.setup.problem})
 
-    def _on_truncate(self) -> dict[str, Any]:
-        return {"reward_breakdown": self._score().to_dict(), "requests": list(self.game.requests)}
+    def _on_forced_end(self) -> dict[str, Any]:
+        self.finish(self._score(), Termination.MAX_TURNS)
+        return {"requests": list(self.game.requests)}
+
+    def rescore(self, task: Task, turns: list[dict[str, Any]]) -> RewardBreakdown:
+        """Replays the recorded requests (the last turn's ``requests``) through the verifier."""
+        p = task.prompt
+        setup = episode_setup(p["workload"], p["profile"], int(p["capacity_bytes"]), self.alignment)
+        return self.rubric.score({"requests": list(turns[-1]["info"]["requests"])},
+                                 {"baseline_requests": setup.baseline_requests}, {"problem": setup.problem})
 
     # ---- actions ------------------------------------------------------------------------
     def offered(self) -> np.ndarray:
@@ -197,9 +226,8 @@ class MemoryArena(Arena):
     def _parse(self, action: Action) -> tuple[int, str | None]:
         """(request, problem): the requested offset or SLOW, or MALFORMED with the reason."""
         if action.structured is not None:
-            try:
-                i = int(np.asarray(action.structured).item())
-            except (TypeError, ValueError):
+            i = _integer(action.structured)
+            if i is None:
                 return MALFORMED, f"structured action must be an integer in [0, {self.slots}), got " \
                                   f"{action.structured!r:.60}"
             offered = self.offered()

@@ -8,15 +8,27 @@ which then plays from the same text observations as the agent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from arenas.arena import ArenaConfig
 from arenas.multiagent import SingleAgentView
-from arenas.pokemon.battle import PokemonBattleArena
+from arenas.pokemon.battle import BattleConfig, PokemonBattleArena
 from arenas.pokemon.players import MOVE_POLICIES
-from arenas.types import Observation
+from arenas.types import Observation, RewardBreakdown, Task, Termination
 
 SEAT = "p1"
+
+
+@dataclass
+class PokemonConfig(BattleConfig, ArenaConfig):
+    max_turns: int = 400
+    """Agent decisions per episode (retries included) before truncation; the battle's own cap is
+    ``max_battle_turns``."""
+    opponent: Any = "heuristic"
+    """A built-in policy (random, max_power, heuristic), an agent spec, or (from Python) an agent factory."""
 
 
 class PokemonArena(SingleAgentView):
@@ -28,21 +40,15 @@ class PokemonArena(SingleAgentView):
                    "against a baseline or agent opponent; +1/-1/0 from the server's battle log.")
     reward_components = PokemonBattleArena.reward_components
 
-    def __init__(self, opponent: str | Callable[[], Any] = "heuristic", max_turns: int = 400,
-                 split: str = "train", **config: Any):
-        """
-        Args:
-            opponent: a built-in policy (random, max_power, heuristic), an agent spec, or an agent factory.
-            max_turns: agent decisions per episode (retries included) before truncation; the battle's
-                own cap is ``max_battle_turns``.
-            config: :class:`~arenas.pokemon.battle.BattleConfig` fields (battle_format, team_set_size,
-                team_seed, mirror, max_battle_turns, retries, shaped_weight, restart_after, timeout_s).
-        """
-        inner = PokemonBattleArena(split=split, **config)
-        super().__init__(inner, SEAT, self._opponent_policy, max_turns=max_turns, split=split, **config)
+    config_class = PokemonConfig
+
+    def __init__(self, **config: Any):
+        cfg = PokemonConfig.from_kwargs(config)
+        inner = PokemonBattleArena(split=cfg.split, **{f.name: getattr(cfg, f.name)
+                                                       for f in dataclasses.fields(BattleConfig)})
+        super().__init__(inner, SEAT, self._opponent_policy, **config)
         self.description = type(self).description
-        self.config["opponent"] = opponent if isinstance(opponent, str) else repr(opponent)
-        self.opponent = opponent
+        self.opponent = opponent = self.cfg.opponent
         if isinstance(opponent, str) and opponent in MOVE_POLICIES:
             inner.render_seats = {SEAT}
 
@@ -51,10 +57,10 @@ class PokemonArena(SingleAgentView):
             return self.inner.policy(self.opponent, seat)
         factory = self.opponent
         if isinstance(factory, str):
-            from arenas.agents.spec import make_agent_factory
+            from arenas.agent_spec import make_agent_factory
 
             factory = make_agent_factory(factory)
-        from arenas.agents.base import EpisodeContext
+        from arenas.agent import EpisodeContext
 
         agent = factory()
         task = self.inner.task
@@ -62,10 +68,18 @@ class PokemonArena(SingleAgentView):
                                    seed=self.inner.seed, policy=lambda name: self.inner.policy(name, seat)))
         return agent.act
 
-    def _on_truncate(self) -> dict[str, Any]:
+    def _on_forced_end(self) -> dict[str, Any]:
         """The agent's decision budget ran out: the battle is abandoned and scored unfinished."""
         inner = self.inner
         infos = {s: {"invalid_action": False} for s in inner.agents}
         info = inner._finish(infos, truncated=True)[SEAT].info
         info.pop("termination", None)
+        self.finish(RewardBreakdown.from_dict(info.pop("reward_breakdown")), Termination.MAX_TURNS)
         return info
+
+    def rescore(self, task: Task, turns: list[dict[str, Any]]) -> RewardBreakdown:
+        """Scores the battle log recorded in the last turn's info, as the arena did."""
+        info = turns[-1]["info"]
+        candidate = {"log": info["battle_log"], "username": info["username"],
+                     "truncated": info["battle_truncated"]}
+        return self.inner.rubric.score(candidate, {}, {"format": self.inner.config.battle_format})

@@ -73,6 +73,7 @@ class PokemonBattleArena(MultiAgentArena):
     version = 0
     description = "Pokémon VGC doubles on a local Showdown server, both seats driven by agents."
     reward_components = ("outcome", "hp_differential")
+    policies = tuple(MOVE_POLICIES)
     agents = ("p1", "p2")
 
     def __init__(self, split: str = "train", **config: Any):
@@ -281,6 +282,7 @@ class PokemonBattleArena(MultiAgentArena):
             info.update(reward_breakdown=breakdown.to_dict(), invalid_action_rate=rate, termination=reason,
                         battle_turn=self.battle.turn if self.battle is not None else 0,
                         result=breakdown.details["outcome"].get("result"), battle_log=log,
+                        battle_truncated=truncated,
                         username=player.username)
             results[seat] = StepResult(Observation(), breakdown.total, not truncated, truncated, info)
         self._abandon()

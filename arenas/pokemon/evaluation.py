@@ -56,8 +56,8 @@ def _seat_policy(arena: PokemonBattleArena, spec: str | Callable[[], Any], seat:
                  task_id: str) -> Callable[[Observation], Any]:
     if isinstance(spec, str) and spec in MOVE_POLICIES:
         return arena.policy(spec, seat)
-    from arenas.agents.base import EpisodeContext
-    from arenas.agents.spec import make_agent_factory
+    from arenas.agent import EpisodeContext
+    from arenas.agent_spec import make_agent_factory
 
     agent = (make_agent_factory(spec) if isinstance(spec, str) else spec)()
     agent.reset(EpisodeContext(arena_id="pokemon", task_id=task_id, split=arena.split, seed=arena.seed,

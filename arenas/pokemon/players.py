@@ -17,14 +17,13 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from poke_env.battle.double_battle import DoubleBattle
 from poke_env.concurrency import POKE_LOOP
 from poke_env.player import MaxBasePowerPlayer, Player, SimpleHeuristicsPlayer
-from poke_env.player.battle_order import BattleOrder
 from poke_env.ps_client import AccountConfiguration, ServerConfiguration
 
 from arenas.pokemon import actions
@@ -39,20 +38,6 @@ class Event:
     future: asyncio.Future | None = None
     error: str = ""
     """The server's error for this seat's previous choice, if that is why it is asked again."""
-
-
-class _Message(BattleOrder):
-    def __init__(self, message: str):
-        self._message = message
-
-    @property
-    def message(self) -> str:
-        return self._message
-
-
-@dataclass
-class BattleLog:
-    lines: list[str] = field(default_factory=list)
 
 
 class SeatPlayer(Player):

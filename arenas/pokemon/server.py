@@ -10,18 +10,15 @@ memory grows with every battle it has hosted.
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import threading
-import time
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from arenas.engines.services import Service, ServiceError
 
 SERVER_DIR = Path(__file__).parent / "server"
 PACKAGE_DIR = SERVER_DIR / "node_modules" / "pokemon-showdown"
@@ -113,12 +110,6 @@ def write_config() -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def validate_team(team: str, battle_format: str) -> list[str]:
     """The server's ``validate-team`` verdict: an empty list when legal, else its problems."""
     proc = subprocess.run([node_binary(), "pokemon-showdown", "validate-team", battle_format], input=team,
@@ -154,70 +145,39 @@ def validate_teams(team_texts: list[str], battle_format: str) -> list[list[str]]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@dataclass
-class ShowdownServer:
-    """One server process."""
+class ShowdownServer(Service):
+    """One server process (an :class:`~arenas.engines.services.Service`)."""
 
-    port: int = 0
-    """TCP port on 127.0.0.1 (0: a free one)."""
-    startup_timeout_s: float = 60.0
-    """How long to wait for the server to answer before giving up."""
-    battles: int = 0
-    """Battles started on this server (the restart policy reads it)."""
-    proc: subprocess.Popen | None = field(default=None, repr=False)
+    def __init__(self, port: int = 0, startup_timeout_s: float = 60.0):
+        super().__init__("pokemon-showdown", self._command, cwd=package_dir(), port=port,
+                         startup_timeout_s=startup_timeout_s, health=_answers_info,
+                         env={"ARENAS_PARENT_PID": str(os.getpid())})
+        self.battles = 0
+        """Battles started on this server (the restart policy reads it)."""
+
+    @staticmethod
+    def _command(port: int) -> list[str]:
+        write_config()
+        return [node_binary(), "pokemon-showdown", "start", "--skip-build", "--no-security", str(port)]
 
     @property
     def websocket_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/showdown/websocket"
 
     def start(self) -> ShowdownServer:
-        node = node_binary()
-        cwd = package_dir()
-        write_config()
-        self.port = self.port or free_port()
-        self._log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([node, "pokemon-showdown", "start", "--skip-build", "--no-security",
-                                      str(self.port)], cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                     env={**os.environ, "ARENAS_PARENT_PID": str(os.getpid())})
-        atexit.register(self.stop)
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ShowdownError(f"Showdown exited with status {self.proc.returncode}:\n{self.log_tail()}")
-            if self.healthy():
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise ShowdownError(f"Showdown did not answer on port {self.port} within {self.startup_timeout_s}s")
-
-    def healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/showdown/info", timeout=1) as r:
-                return r.status == 200
-        except OSError:
-            return False
+            super().start()
+        except ServiceError as e:
+            raise ShowdownError(str(e)) from e
+        return self
 
-    def log_tail(self, n: int = 4000) -> str:
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")[-n:]
 
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-        self.proc = None
-        self._log.close()
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+def _answers_info(server: Service) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/showdown/info", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
 
 
 class Lease:

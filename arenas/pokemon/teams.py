@@ -18,7 +18,6 @@ import numpy as np
 TEAMS_DIR = Path(__file__).parent / "teams"
 DEFAULT_FORMAT = "gen9vgc2025regi"
 REG_G_FORMAT = "gen9vgc2024regg"
-RANDOM_FORMAT = "gen9randomdoublesbattle"
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, get_type_hints
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from arenas.arena import Policy, ToolArena, ToolError
+from arenas.arena import ArenaConfig, Policy, ToolArena, ToolError
 from arenas.portfolio import render
 from arenas.portfolio.baselines import HEURISTIC, NAMES, BaselinePolicy
 from arenas.portfolio.data import Universe, load_universe
 from arenas.portfolio.market import Market
 from arenas.portfolio.tasks import PERIOD_DAYS, TRADING_DAYS, make_tasks
 from arenas.tools import Tool, tool
-from arenas.types import Action, Observation, StepResult, Task
+from arenas.types import Action, Observation, RewardBreakdown, StepResult, Task
 from arenas.verifiers import portfolio as pv
 
 MIN_HISTORY = 60
@@ -41,7 +41,9 @@ MIN_HISTORY = 60
 
 
 @dataclass
-class PortfolioConfig:
+class PortfolioConfig(ArenaConfig):
+    max_turns: int = 0
+    """Cap on agent turns; 0 = one per period plus ``tool_turns``."""
     universe: str = "sp500"
     """``sp500`` (20 stocks, 1990-2022), ``factors`` (5 ETFs, 2014-2022) or ``indices`` (S&P 500 and
     NASDAQ, 1999-2018); see :mod:`arenas.portfolio.data`."""
@@ -67,11 +69,6 @@ class PortfolioConfig:
     """Turns beyond one per period available for tool calls; -1 = as many as periods."""
 
     def __post_init__(self) -> None:
-        hints = get_type_hints(PortfolioConfig)
-        for f in dataclasses.fields(self):  # values from the command line arrive as strings
-            value = getattr(self, f.name)
-            if isinstance(value, str) and hints[f.name] is not str:
-                setattr(self, f.name, hints[f.name](value))
         if self.rebalance not in PERIOD_DAYS:
             raise ValueError(f"rebalance must be one of {', '.join(PERIOD_DAYS)}")
         if self.cost_model not in pv.COST_MODELS:
@@ -96,14 +93,15 @@ class PortfolioArena(ToolArena):
     version = 0
     description = "Portfolio rebalancing on real daily prices with costs and no look-ahead"
     reward_components = tuple(pv.DEFAULT_WEIGHTS)
+    policies = ("heuristic", "random", "oracle", *(n for n in NAMES if n not in ("random", "oracle")))
+    config_class = PortfolioConfig
 
-    def __init__(self, split: str = "train", max_turns: int | None = None,
-                 universe: str | Universe = "sp500", **config: Any):
+    def __init__(self, universe: str | Universe = "sp500", **config: Any):
+        """``universe`` may also be a loaded :class:`~arenas.portfolio.data.Universe` (tests)."""
         self.data = universe if isinstance(universe, Universe) else load_universe(universe)
-        self.cfg = PortfolioConfig(universe=self.data.name, **config)
-        self._max_turns_cap = int(max_turns) if max_turns else None
-        periods = max(1, self.cfg.horizon_days // PERIOD_DAYS[self.cfg.rebalance])
-        super().__init__(max_turns=self._turn_budget(periods), split=split, **dataclasses.asdict(self.cfg))
+        super().__init__(universe=self.data.name, **config)
+        self._max_turns_cap = self.cfg.max_turns or None
+        self.max_turns = self._turn_budget(max(1, self.cfg.horizon_days // PERIOD_DAYS[self.cfg.rebalance]))
         self.invalid_action_penalty = self.cfg.invalid_penalty
         n, lookback = self.data.n_assets, self.cfg.lookback
         self._obs_returns = np.clip(self.data.log_returns, -1.0, 1.0).astype(np.float32)
@@ -307,6 +305,15 @@ class PortfolioArena(ToolArena):
         return BaselinePolicy(name, self) if name in NAMES else None
 
 
+    def replay(self, task: Task, turns: list[dict[str, Any]]) -> pv.Replay:
+        """Recomputes a recorded episode of ``task`` from its action log alone."""
+        submissions = [_submission(turn) for turn in turns if "period" in turn["info"]]
+        return pv.replay(submissions, self.episode_reference(task))
+
+    def rescore(self, task: Task, turns: list[dict[str, Any]]) -> RewardBreakdown:
+        return self.replay(task, turns).breakdown
+
+
 def rescore(trajectory: Any, **config: Any) -> pv.Replay:
     """Recomputes a recorded episode (a :class:`~arenas.trajectory.Trajectory` or its JSON dict)
     from its action log alone. ``config`` must be the arena config the episode ran with."""
@@ -315,13 +322,12 @@ def rescore(trajectory: Any, **config: Any) -> pv.Replay:
     task = next((x for x in arena.tasks(t["split"]) if x.id == t["task_id"]), None)
     if task is None:
         raise KeyError(f"task {t['task_id']!r} is not in split {t['split']!r} under this config")
-    submissions = [_submission(turn) for turn in t["turns"] if "period" in turn["info"]]
-    return pv.replay(submissions, arena.episode_reference(task))
+    return arena.replay(task, t["turns"])
 
 
 def _submission(turn: dict[str, Any]) -> Any:
     """What a recorded decision turn submitted: rebalance-tool weights, a vector or the text."""
     if "submission" in turn["info"]:
         return turn["info"]["submission"]
-    action = turn["action"]
-    return action["structured"] if action.get("structured") is not None else action.get("text", "")
+    action = Action.from_dict(turn["action"])
+    return action.structured if action.structured is not None else action.text

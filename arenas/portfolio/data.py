@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arenas.paths import cached_build
+from arenas.engines.cache import cached_build
 
 CACHE_NAME = "portfolio/v1"
 UNIVERSES = ("sp500", "factors", "indices")

@@ -10,18 +10,20 @@ pays its share of the reward at once (process reward) and the shares sum to the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from arenas.arena import ToolArena, ToolError
+from arenas.arena import ArenaConfig, ToolArena, ToolError
+from arenas.conversation import Conversation
+from arenas.engines.sql_schema import read_schema
 from arenas.sql import baselines
 from arenas.sql.data import database_path
 from arenas.sql.engine import QueryError, connect, render_table
-from arenas.sql.schema import read_schema
 from arenas.sql.tasks import load_tasks
 from arenas.tools import TOOL_CALL_FORMAT, tool
-from arenas.types import Observation, Task
-from arenas.verifiers import Component, RewardBreakdown, Rubric, Verdict
+from arenas.types import Action, Observation, RewardBreakdown, Task, Termination
+from arenas.verifiers import Component, Rubric, Verdict
 from arenas.verifiers.sql import execution_accuracy, test_suite_equivalent, value_matches
 
 INSTRUCTIONS = """You are a data analyst answering questions about the SQLite database "{db}"{engine}.
@@ -52,6 +54,19 @@ def execution(candidate: dict[str, Any], reference: dict[str, Any], context: dic
 QUESTION_RUBRIC = Rubric([Component("correct", correct, 1.0), Component("execution", execution, 0.0)])
 
 
+def _kind(task: Task, question: int) -> str:
+    kind = task.prompt.get("answer_kind", "sql")
+    return kind[question] if isinstance(kind, list) else kind
+
+
+def _context(task: Task, question: int, postgres: bool) -> dict[str, Any]:
+    db = task.prompt["db"]
+    context = {"db": db, "db_path": str(database_path(db)), "question": question, "task_id": task.id}
+    if postgres:
+        context["dialect"] = "postgresql"
+    return context
+
+
 @cache
 def _schema_text(db: str) -> str:
     schema = read_schema(database_path(db))
@@ -62,6 +77,23 @@ def _schema_text(db: str) -> str:
     for fk in schema.foreign_keys:
         lines.append(f"  {fk.table}.{fk.column} -> {fk.ref_table}.{fk.ref_column}")
     return "Schema:\n" + "\n".join(lines)
+
+
+@dataclass
+class SQLConfig(ArenaConfig):
+    show_schema: bool = True
+    """Put the tables, columns and foreign keys in the first message."""
+    db_url: str | None = None
+    """A PostgreSQL URL (read-only role) to run the agent's queries on instead of SQLite, with
+    ``{db}`` standing for the database name (``arenas load-postgres`` prints one); answers are
+    still verified on the SQLite test suite."""
+    timeout_s: float = 2.0
+    """Statement timeout of run_sql and sample_rows."""
+    max_rows: int = 30
+    """Rows shown by run_sql and sample_rows."""
+
+
+SUBMIT_TOOLS = {"submit_sql": ("sql", "query"), "submit_answer": ("value", "answer")}
 
 
 class SQLArena(ToolArena):
@@ -75,25 +107,15 @@ class SQLArena(ToolArena):
     reward_components = QUESTION_RUBRIC.names
     invalid_action_penalty = 0.0
 
-    def __init__(self, max_turns: int = 20, split: str = "train", show_schema: bool = True,
-                 db_url: str | None = None, timeout_s: float = 2.0, max_rows: int = 30, **config: Any):
-        """
-        Args:
-            max_turns: turn budget of an episode (truncated after it, unanswered questions score 0).
-            show_schema: put the tables, columns and foreign keys in the first message.
-            db_url: a PostgreSQL URL (read-only role) to run the agent's queries on instead of SQLite,
-                with ``{db}`` standing for the database name (``arenas load-postgres`` loads each
-                database as ``arenas_<name>`` and prints such a URL); answers are still verified on
-                the SQLite test suite.
-            timeout_s: statement timeout of run_sql/sample_rows.
-            max_rows: rows shown by run_sql/sample_rows.
-        """
-        super().__init__(max_turns=max_turns, split=split, show_schema=show_schema, db_url=db_url,
-                         timeout_s=timeout_s, max_rows=max_rows, **config)
-        self.show_schema = show_schema
-        self.db_url = db_url
-        self.timeout_s = timeout_s
-        self.max_rows = max_rows
+    policies = ("oracle", "random")
+    config_class = SQLConfig
+
+    def __init__(self, **config: Any):
+        super().__init__(**config)
+        self.show_schema = self.cfg.show_schema
+        self.db_url = self.cfg.db_url
+        self.timeout_s = self.cfg.timeout_s
+        self.max_rows = self.cfg.max_rows
         self._dbs: dict[str, Any] = {}
 
     # ---- tasks --------------------------------------------------------------------------
@@ -106,10 +128,13 @@ class SQLArena(ToolArena):
             self._dbs[name] = connect(self.db_url.format(db=name) if self.db_url else database_path(name))
         return self._dbs[name]
 
+    @property
+    def question(self) -> int:
+        """Index of the current question of the conversation."""
+        return self.conversation.index
+
     def first_observation(self, task: Task) -> Observation:
-        self.question = 0
-        self.answers: list[dict[str, Any]] = []
-        self.scores: list[RewardBreakdown] = []
+        self.conversation = Conversation(task.prompt["questions"], QUESTION_RUBRIC.names)
         db = task.prompt["db"]
         system = INSTRUCTIONS.format(db=db, engine=" (served by PostgreSQL)" if self.db_url else "",
                                      max_rows=self.max_rows, max_turns=self.max_turns,
@@ -125,8 +150,7 @@ class SQLArena(ToolArena):
         return f"{head}{qs[self.question]}\n(Answer with {kind}.)"
 
     def _kind(self) -> str:
-        kind = self.task.prompt.get("answer_kind", "sql")
-        return kind[self.question] if isinstance(kind, list) else kind
+        return _kind(self.task, self.question)
 
     # ---- tools --------------------------------------------------------------------------
     @tool
@@ -209,39 +233,38 @@ class SQLArena(ToolArena):
         except QueryError as e:
             raise ToolError(str(e)) from e
 
-    def _context(self) -> dict[str, Any]:
-        db = self.task.prompt["db"]
-        context = {"db": db, "db_path": str(database_path(db)), "question": self.question, "task_id": self.task.id}
-        if self.db_url:
-            context["dialect"] = "postgresql"
-        return context
-
     def _submit(self, candidate: dict[str, Any]) -> str:
-        n = len(self.task.prompt["questions"])
-        breakdown = QUESTION_RUBRIC.score(candidate, self.task.reference, self._context())
-        self.answers.append(candidate)
-        self.scores.append(breakdown)
-        self.question += 1
-        if self.question < n:
-            self.add_reward(breakdown.total / n)
+        breakdown = QUESTION_RUBRIC.score(candidate, self.task.reference, _context(self.task, self.question, bool(self.db_url)))
+        self.add_reward(self.conversation.answer(candidate, breakdown))
+        if not self.conversation.finished:
             return "Answer recorded.\n\n" + self._question_text()
-        self.finish(self._episode_breakdown(), "submitted")
+        self.finish(self.conversation.breakdown(), Termination.SUBMITTED)
         return "Answer recorded. The conversation is complete."
 
-    def _episode_breakdown(self) -> RewardBreakdown:
-        n = len(self.task.prompt["questions"])
-        per_q = self.scores + [None] * (n - len(self.scores))
-        components = {name: sum(b.components[name] for b in self.scores) / n for name in QUESTION_RUBRIC.names}
-        return RewardBreakdown(
-            total=sum(b.total for b in self.scores) / n,
-            components=components,
-            details={"questions": [b.to_dict() if b else {"unanswered": True} for b in per_q],
-                     "answers": self.answers},
-            passed=len(self.scores) == n and all(b.passed for b in self.scores),
-        )
+    def _on_forced_end(self) -> dict[str, Any]:
+        self.finish(self.conversation.breakdown(), Termination.MAX_TURNS)
+        return {}
 
-    def _on_truncate(self) -> dict[str, Any]:
-        return {"reward_breakdown": self._episode_breakdown().to_dict()}
+    def rescore(self, task: Task, turns: list[dict[str, Any]]) -> RewardBreakdown:
+        """Re-scores the submissions found in the recorded actions, in order, as the arena
+        accepted them (a submission of the wrong kind or with bad arguments was refused)."""
+        conversation = Conversation(task.prompt["questions"], QUESTION_RUBRIC.names)
+        table = self._tool_table()
+        for turn in turns:
+            for call in Action.from_dict(turn["action"]).tool_calls:
+                if conversation.finished:
+                    break
+                if call.name not in SUBMIT_TOOLS:
+                    continue
+                args, error = table[call.name][1].validate(call.arguments)
+                kind, arg = SUBMIT_TOOLS[call.name]
+                if error or _kind(task, conversation.index) != kind:
+                    continue
+                candidate = {"kind": kind, "answer": args[arg]}
+                conversation.answer(candidate, QUESTION_RUBRIC.score(candidate, task.reference,
+                                                                     _context(task, conversation.index,
+                                                                              bool(self.db_url))))
+        return conversation.breakdown()
 
     # ---- baselines ----------------------------------------------------------------------
     def policy(self, name: str):

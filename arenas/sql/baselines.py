@@ -37,8 +37,8 @@ class RandomPolicy:
         self.rng = random.Random(seed)
 
     def __call__(self, observation: Observation) -> str:
+        from arenas.engines.sql_schema import read_schema
         from arenas.sql.data import database_path
-        from arenas.sql.schema import read_schema
 
         tables = read_schema(database_path(self.arena.task.prompt["db"])).tables
         table = self.rng.choice(tables)

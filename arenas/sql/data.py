@@ -9,7 +9,7 @@ from the pinned sources in :mod:`arenas.sql.sources`:
 
 Three checks guard the data: each source file's SHA-256 is pinned, each table's row count is
 pinned, and a content digest of the built database (:func:`data_digest`, independent of the SQLite
-version) is pinned. ``arenas.paths.cached_build`` adds a checksum manifest so a corrupted file is
+version) is pinned. ``arenas.engines.cache.cached_build`` adds a checksum manifest so a corrupted file is
 rebuilt. Primary keys, foreign keys (enforced while loading) and an index on every foreign-key
 column are created as declared by the source's :class:`~arenas.sql.sources.TableSpec` list.
 """
@@ -23,10 +23,11 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from arenas.paths import arenas_home, cached_build
+from arenas.engines.cache import arenas_home, cached_build
+from arenas.engines.sql import quote_ident
 from arenas.sql.sources import TableSpec
 
-__all__ = ["DATABASES", "build_data_command", "data_digest", "database_path", "source", "write_sqlite"]
+__all__ = ["DATABASES", "data_digest", "database_path", "source", "write_sqlite"]
 
 DATABASES: tuple[str, ...] = ("chinook", "flights", "baseball")
 BUILD_VERSION = 1
@@ -46,16 +47,13 @@ def source(name: str) -> ModuleType:
     return importlib.import_module(f"arenas.sql.sources.{name}")
 
 
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
 
 def create_table_sql(spec: TableSpec) -> str:
-    cols = [f"{_q(c)} {t}" + (" NOT NULL" if c in spec.not_null or c in spec.primary_key else "")
+    cols = [f"{quote_ident(c)} {t}" + (" NOT NULL" if c in spec.not_null or c in spec.primary_key else "")
             for c, t in spec.columns]
-    cols.append(f"PRIMARY KEY ({', '.join(map(_q, spec.primary_key))})")
-    cols += [f"FOREIGN KEY ({_q(c)}) REFERENCES {_q(rt)} ({_q(rc)})" for c, rt, rc in spec.foreign_keys]
-    return f"CREATE TABLE {_q(spec.name)} (\n  " + ",\n  ".join(cols) + "\n)"
+    cols.append(f"PRIMARY KEY ({', '.join(map(quote_ident, spec.primary_key))})")
+    cols += [f"FOREIGN KEY ({quote_ident(c)}) REFERENCES {quote_ident(rt)} ({quote_ident(rc)})" for c, rt, rc in spec.foreign_keys]
+    return f"CREATE TABLE {quote_ident(spec.name)} (\n  " + ",\n  ".join(cols) + "\n)"
 
 
 def write_sqlite(path: Path, tables: tuple[TableSpec, ...], rows: dict[str, list[tuple]], progress=None) -> None:
@@ -66,11 +64,11 @@ def write_sqlite(path: Path, tables: tuple[TableSpec, ...], rows: dict[str, list
         for spec in tables:
             conn.execute(create_table_sql(spec))
             for column, _, _ in spec.foreign_keys:
-                conn.execute(f"CREATE INDEX {_q(f'ix_{spec.name}_{column}')} ON {_q(spec.name)} ({_q(column)})")
+                conn.execute(f"CREATE INDEX {quote_ident(f'ix_{spec.name}_{column}')} ON {quote_ident(spec.name)} ({quote_ident(column)})")
         with conn:
             for spec in tables:
                 marks = ", ".join("?" * len(spec.columns))
-                conn.executemany(f"INSERT INTO {_q(spec.name)} VALUES ({marks})", rows[spec.name])
+                conn.executemany(f"INSERT INTO {quote_ident(spec.name)} VALUES ({marks})", rows[spec.name])
                 if progress is not None:
                     progress(spec.name)
         bad = conn.execute("PRAGMA foreign_key_check").fetchall()
@@ -92,11 +90,11 @@ def data_digest(path: str | Path) -> str:
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
         for table in tables:
-            info = conn.execute(f"PRAGMA table_info({_q(table)})").fetchall()
+            info = conn.execute(f"PRAGMA table_info({quote_ident(table)})").fetchall()
             pk = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]] or [r[1] for r in info]
             h.update(repr((table, [(r[1], r[2]) for r in info])).encode())
-            order = ", ".join(map(_q, pk))
-            for row in conn.execute(f"SELECT * FROM {_q(table)} ORDER BY {order}"):
+            order = ", ".join(map(quote_ident, pk))
+            for row in conn.execute(f"SELECT * FROM {quote_ident(table)} ORDER BY {order}"):
                 h.update(repr(row).encode())
     finally:
         conn.close()
@@ -134,22 +132,3 @@ def _database_path(name: str, home: str) -> Path:
     source(name)
     folder = cached_build(f"sql/{name}-v{BUILD_VERSION}", lambda tmp: _build(name, tmp))
     return folder / f"{name}.sqlite"
-
-
-def build_data_command() -> None:
-    """Build (or verify) every SQL database, its verifier neighbours and the task cache."""
-    from arenas.sql.schema import read_schema
-    from arenas.sql.tasks import build_tasks
-    from arenas.verifiers.sql import neighbour_paths
-
-    for name in DATABASES:
-        path = database_path(name)
-        schema = read_schema(path)
-        conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
-        rows = sum(conn.execute(f"SELECT COUNT(*) FROM {_q(t.name)}").fetchone()[0] for t in schema.tables)
-        conn.close()
-        suite = neighbour_paths(path)
-        print(f"{name}: {len(schema.tables)} tables, {len(schema.foreign_keys)} foreign keys, {rows} rows, "
-              f"{len(suite)} neighbour databases  {path}")
-    by_split = build_tasks()
-    print("tasks: " + ", ".join(f"{split} {len(tasks)}" for split, tasks in by_split.items()))

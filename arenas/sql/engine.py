@@ -5,7 +5,7 @@
 and returns a :class:`QueryResult`; anything the database refuses comes back as a
 :class:`QueryError` carrying the database's own message, for the agent to read.
 
-The agent can never change data. SQLite: see :mod:`arenas.verifiers.sql_readonly` (read-only
+The agent can never change data. SQLite: see :mod:`arenas.engines.sql` (read-only
 URI, ``query_only``, an authorizer, a progress-handler deadline). PostgreSQL: connect as a
 role that holds only SELECT (:func:`create_readonly_role`), every session has
 ``default_transaction_read_only``, every statement runs in a read-only transaction with
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from arenas.verifiers.sql_readonly import QueryError, ReadOnlySQLite, single_statement
+from arenas.engines.sql import QueryError, ReadOnlySQLite, single_statement
 
 __all__ = ["Database", "QueryError", "QueryResult", "connect", "create_readonly_role", "render_table"]
 

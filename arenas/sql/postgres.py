@@ -1,7 +1,7 @@
 """Loading an arena database into PostgreSQL, for running the arena at scale (``db_url``).
 
 The tables, column names, primary keys, NOT NULL and foreign-key constraints and foreign-key
-indexes are recreated from the SQLite file's own schema (:func:`arenas.sql.schema.read_schema`),
+indexes are recreated from the SQLite file's own schema (:func:`arenas.engines.sql_schema.read_schema`),
 and rows are streamed with ``COPY``, so the PostgreSQL copy holds exactly the same data. Types map
 one to one: SQLite's 64-bit ``INTEGER`` -> ``BIGINT``, ``REAL`` -> ``DOUBLE PRECISION``, ``TEXT``
 and ``NUMERIC(p,s)`` unchanged. Agents then connect through a read-only role
@@ -17,17 +17,15 @@ from typing import Annotated
 
 import typer
 
+from arenas.engines.sql import quote_ident
+from arenas.engines.sql_schema import Schema, Table, read_schema
 from arenas.sql.data import database_path
-from arenas.sql.schema import Schema, Table, read_schema
 
 __all__ = ["create_table_sql", "ensure_database", "load_all_into_postgres", "load_into_postgres",
            "load_postgres_command"]
 
 _TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT"}
 
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def pg_type(sqlite_type: str) -> str:
@@ -41,12 +39,12 @@ def pg_type(sqlite_type: str) -> str:
 
 def create_table_sql(table: Table, schema: Schema) -> str:
     """PostgreSQL DDL for one table, with its keys, as SQLite declares them."""
-    parts = [f"{_q(c.name)} {pg_type(c.type)}" + (" NOT NULL" if c.notnull else "") for c in table.columns]
+    parts = [f"{quote_ident(c.name)} {pg_type(c.type)}" + (" NOT NULL" if c.notnull else "") for c in table.columns]
     if table.primary_key:
-        parts.append(f"PRIMARY KEY ({', '.join(map(_q, table.primary_key))})")
-    parts += [f"FOREIGN KEY ({_q(fk.column)}) REFERENCES {_q(fk.ref_table)} ({_q(fk.ref_column)})"
+        parts.append(f"PRIMARY KEY ({', '.join(map(quote_ident, table.primary_key))})")
+    parts += [f"FOREIGN KEY ({quote_ident(fk.column)}) REFERENCES {quote_ident(fk.ref_table)} ({quote_ident(fk.ref_column)})"
               for fk in schema.references_from(table.name)]
-    return f"CREATE TABLE {_q(table.name)} (" + ", ".join(parts) + ")"
+    return f"CREATE TABLE {quote_ident(table.name)} (" + ", ".join(parts) + ")"
 
 
 def _engine(url: str):
@@ -69,7 +67,7 @@ def ensure_database(url: str) -> None:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": u.database}).first()
             if not exists:
-                conn.exec_driver_sql(f"CREATE DATABASE {_q(u.database)}")
+                conn.exec_driver_sql(f"CREATE DATABASE {quote_ident(u.database)}")
     finally:
         admin.dispose()
         engine.dispose()
@@ -91,18 +89,18 @@ def load_into_postgres(name: str, url: str, role: str = "arenas_reader", passwor
         with engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()
             for table in reversed(order):
-                cursor.execute(f"DROP TABLE IF EXISTS {_q(table)} CASCADE")
+                cursor.execute(f"DROP TABLE IF EXISTS {quote_ident(table)} CASCADE")
             for table in order:
                 t = schema.table(table)
                 cursor.execute(create_table_sql(t, schema))
-                columns = ", ".join(map(_q, t.column_names))
-                with cursor.copy(f"COPY {_q(table)} ({columns}) FROM STDIN") as copy:
-                    for row in source.execute(f"SELECT {columns} FROM {_q(table)}"):
+                columns = ", ".join(map(quote_ident, t.column_names))
+                with cursor.copy(f"COPY {quote_ident(table)} ({columns}) FROM STDIN") as copy:
+                    for row in source.execute(f"SELECT {columns} FROM {quote_ident(table)}"):
                         copy.write_row(row)
                 for fk in schema.references_from(table):
-                    cursor.execute(f"CREATE INDEX {_q(f'ix_{table}_{fk.column}')} ON {_q(table)} ({_q(fk.column)})")
+                    cursor.execute(f"CREATE INDEX {quote_ident(f'ix_{table}_{fk.column}')} ON {quote_ident(table)} ({quote_ident(fk.column)})")
             for table in order:
-                cursor.execute(f"ANALYZE {_q(table)}")
+                cursor.execute(f"ANALYZE {quote_ident(table)}")
     finally:
         source.close()
         engine.dispose()

@@ -28,10 +28,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from arenas.paths import arenas_home, cached_build
+from arenas.engines.cache import arenas_home, cached_build
+from arenas.engines.sql_schema import read_schema
 from arenas.sql import templates, templates_basic, templates_complex
 from arenas.sql.data import BUILD_VERSION, DATABASES, EXPECTED_DIGESTS, database_path, source
-from arenas.sql.schema import read_schema
 from arenas.sql.templates import TEMPLATES, Draft, Gen, Relation
 from arenas.sql.templates_basic import MAX_ROWS
 from arenas.types import Task

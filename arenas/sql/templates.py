@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from arenas.sql.schema import ForeignKey, Schema
+from arenas.engines.sql_schema import ForeignKey, Schema
 from arenas.sql.sources import Entity
 
 Rows = list[tuple]

@@ -2,10 +2,10 @@
 
 import pytest
 
-from arenas.agents.base import EpisodeContext
+from arenas.agent import EpisodeContext
+from arenas.agent_spec import make_agent_factory
 from arenas.agents.llm.agent import LLMAgent, LLMConfig, split_reasoning
 from arenas.agents.llm.factory import split_options
-from arenas.agents.spec import make_agent_factory
 from arenas.rollout import RunConfig, iter_rollouts
 from arenas.types import Observation
 from tests.agents.conftest import ScriptedBackend, forward_logprobs

@@ -21,6 +21,7 @@ class GuessArena(ToolArena):
     id = "guess"
     description = "Guess a secret integer in [0, 16) with higher/lower hints."
     reward_components = ("exact", "efficiency")
+    policies = ("oracle",)
     rubric = Rubric([Component("exact", exact, 1.0), Component("efficiency", fewer_guesses, 0.1)])
     observation_space = spaces.Dict({"last": spaces.Discrete(3)})
     action_space = spaces.Discrete(16)

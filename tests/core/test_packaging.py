@@ -1,24 +1,40 @@
 import os
 import subprocess
 import sys
-import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = {"arenas": "arenas", "agents": "arenas.agents", "verifiers": "arenas.verifiers",
-           "leaderboards": "arenas.leaderboards"}
 
 
-def test_every_package_folder_is_listed_and_mapped():
-    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    found = set()
-    for folder, name in FOLDERS.items():
-        assert tool["package-dir"][name] == folder
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> zipfile.ZipFile:
+    """The wheel pip builds from this checkout (the package list comes from the folders)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(out), str(ROOT)], check=True, capture_output=True)
+    return zipfile.ZipFile(next(out.glob("arenas-*.whl")))
+
+
+def test_wheel_holds_every_package_folder_under_the_arenas_namespace(wheel):
+    names = set(wheel.namelist())
+    for folder, package in {"arenas": "arenas", "agents": "arenas/agents", "verifiers": "arenas/verifiers",
+                            "leaderboards": "arenas/leaderboards"}.items():
         for init in (ROOT / folder).rglob("__init__.py"):
             if "node_modules" not in init.parts:
-                rel = init.parent.relative_to(ROOT / folder).parts
-                found.add(".".join((name, *rel)))
-    assert found == set(tool["packages"])
+                rel = init.relative_to(ROOT / folder).as_posix()
+                assert f"{package}/{rel}" in names
+    assert not any(n.startswith(("agents/", "verifiers/", "leaderboards/")) for n in names)
+
+
+def test_wheel_ships_each_arena_manifest_and_its_declared_data(wheel):
+    names = set(wheel.namelist())
+    for manifest in (ROOT / "arenas").glob("*/arena.toml"):
+        assert f"arenas/{manifest.parent.name}/arena.toml" in names
+    assert any(n.startswith("arenas/memory/workloads/") and n.endswith(".json.gz") for n in names)
+    assert "arenas/pokemon/server/package-lock.json" in names
 
 
 def test_installed_package_has_no_top_level_agents_or_verifiers(tmp_path):

@@ -39,7 +39,10 @@ def test_failing_episode_is_recorded_and_run_continues(tmp_path):
     errors = [t for t in trajs if t.error]
     assert len(trajs) == 20 and len(errors) == 2  # guess-3 and guess-13
     assert all("boom" in t.error for t in errors)
-    assert summary["errors"] == 2 and summary["success_rate"] == 1.0
+    assert summary["errors"] == 2 and summary["success_rate"] == 0.9  # errors count as failures
+    finished = [t.reward for t in trajs if not t.error]
+    assert summary["mean_reward"] == pytest.approx(sum(finished) / 20)  # ... and as reward 0
+    assert summary["mean_reward_finished"] == pytest.approx(sum(finished) / 18)
 
 
 def test_resume_skips_finished_keys_and_repairs_torn_line(tmp_path):

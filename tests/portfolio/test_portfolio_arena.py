@@ -6,7 +6,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import arenas
-from arenas.agents.spec import make_agent_factory
+from arenas.agent_spec import make_agent_factory
 from arenas.portfolio.baselines import NAMES
 from arenas.verifiers import portfolio as pv
 
@@ -125,7 +125,7 @@ def test_every_baseline_plays_a_deterministic_episode(name):
 
 
 def test_policy_agent_spec_finds_a_named_baseline():
-    from arenas.agents.base import EpisodeContext
+    from arenas.agent import EpisodeContext
 
     arena = arenas.make("portfolio", rebalance="monthly")
     obs = arena.reset(seed=0)

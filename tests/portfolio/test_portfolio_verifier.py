@@ -132,10 +132,20 @@ def test_metrics():
 
 def test_excess_return_is_zero_for_the_benchmark_itself():
     gross = np.exp(np.random.default_rng(4).normal(0, 0.01, (30, 3)))
-    ref = pv.EpisodeReference(tickers=TICKERS, gross=gross, periods_per_year=12)
+    ref = pv.EpisodeReference(tickers=TICKERS, gross=gross, periods_per_year=12, reward="excess")
     out = pv.score(pv.equal_weight_targets(30, 3), ref)
     assert out.components["excess_log_return"] == 0.0 and out.components["sharpe_diff"] == 0.0
     assert out.total == 0.0 and not out.passed
+
+
+@pytest.mark.parametrize("mode", ["log_return", "excess"])
+def test_the_breakdown_total_is_the_sum_of_the_step_rewards_of_the_mode(mode):
+    gross = np.exp(np.random.default_rng(5).normal(0, 0.01, (30, 3)))
+    ref = pv.EpisodeReference(tickers=TICKERS, gross=gross, periods_per_year=12, reward=mode, invalid_penalty=0.01)
+    targets = np.random.default_rng(6).dirichlet(np.ones(4), 30)
+    invalid = (np.arange(30) % 7 == 0).astype(float)
+    stats = pv.episode_stats(targets, ref, invalid)
+    assert pv.score(targets, ref, invalid).total == pytest.approx(stats.step_rewards(ref).sum(), abs=1e-12)
 
 
 def test_esg_term_grants_high_scores_and_taxes_low_ones():

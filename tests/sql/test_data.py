@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
+from arenas.engines.sql_schema import ForeignKey, read_schema
 from arenas.sql import sources
 from arenas.sql.data import DATABASES, EXPECTED_DIGESTS, data_digest, database_path, source, write_sqlite
-from arenas.sql.schema import ForeignKey, read_schema
 from arenas.sql.sources import SourceError, TableSpec, package_file
 
 CHINOOK_TABLES = {"Album", "Artist", "Customer", "Employee", "Genre", "Invoice", "InvoiceLine", "MediaType",

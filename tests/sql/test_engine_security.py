@@ -9,9 +9,9 @@ import tracemalloc
 
 import pytest
 
-from arenas.paths import sha256_file
+from arenas.engines.cache import sha256_file
+from arenas.engines.sql import split_statements
 from arenas.sql.engine import QueryError, QueryResult, connect, create_readonly_role, render_table
-from arenas.verifiers.sql_readonly import split_statements
 
 from .music_db import build_music_db
 

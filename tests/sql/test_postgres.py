@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from arenas.engines.sql_schema import read_schema
 from arenas.sql.data import DATABASES, database_path
-from arenas.sql.schema import read_schema
 from arenas.sql.tasks import SPLITS, load_tasks
 
 pytest.importorskip("psycopg")

@@ -49,6 +49,11 @@ _SCHEMA_COLUMNS = {"type", "name", "tbl_name", "rootpage", "sql"}
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 
 
+def quote_ident(name: str) -> str:
+    """A double-quoted SQL identifier (SQLite and PostgreSQL both read it), quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 class QueryError(Exception):
     """A query was rejected or failed; ``message`` is the database's own error text (or the
     guard's reason), meant to be shown to the agent as feedback."""

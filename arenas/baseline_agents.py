@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from arenas.agents.base import EpisodeContext
+from arenas.agent import EpisodeContext
 from arenas.types import Action, Observation
 
 

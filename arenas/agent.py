@@ -1,4 +1,7 @@
-"""The Agent protocol and what an agent learns about an episode before it starts."""
+"""The Agent protocol and what an agent learns about an episode before it starts.
+
+It lives in the core because the rollout engine drives agents; the agents themselves (LLM
+backends, the trainer) live in :mod:`arenas.agents`, which the core never imports."""
 
 from __future__ import annotations
 
@@ -7,6 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from arenas.types import Action, Observation
+
+
+class AgentStop(Exception):
+    """Raised by an agent (or the harness on its behalf) to end the episode without acting:
+    the arena scores what was done and the trajectory records ``reason`` as its termination
+    (e.g. ``context_exhausted`` when the model's context is full, ``agent_timeout``)."""
+
+    def __init__(self, reason: str, message: str = ""):
+        super().__init__(message or reason)
+        self.reason = str(reason)
 
 
 @dataclass
@@ -38,12 +51,8 @@ class Agent(Protocol):
 
     def act(self, observation: Observation) -> Action | str: ...
 
-
-class EpisodeRecorder(Protocol):
-    """Optional: agents that can report episode-level data (token ids, masks, logprobs, token
-    counts) implement ``episode_record``; the rollout engine stores it in the trajectory."""
-
-    def episode_record(self) -> dict[str, Any]: ...
+    # Optional: ``episode_record() -> dict`` (token ids, masks, logprobs, token counts); the
+    # rollout engine stores what it returns in the trajectory.
 
 
 AgentFactory = Callable[[], Agent]

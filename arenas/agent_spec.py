@@ -1,0 +1,57 @@
+"""Agent specs on the command line -> agent factories.
+
+``random`` | ``oracle`` | ``heuristic`` | ``policy:<name>`` | ``python:<module>:<Class>`` and the
+model backends declared in the entry-point group ``arenas.backends`` (``openai:<model>``,
+``vllm:<path>``, ``hf:<path>`` from :mod:`arenas.agents`), so the core resolves every spec
+without importing the agents package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+from arenas.agent import AgentFactory
+from arenas.baseline_agents import PolicyAgent, RandomAgent
+from arenas.config import ConfigError
+
+BACKEND_GROUP = "arenas.backends"
+
+
+@cache
+def backends() -> dict[str, str]:
+    """Prefix -> ``"module:function(kind, target, **options) -> AgentFactory"``."""
+    return {ep.name: ep.value for ep in entry_points(group=BACKEND_GROUP)}
+
+
+def _import(path: str) -> Any:
+    module, _, attr = path.rpartition(":")
+    if not module:
+        raise ConfigError(f"expected 'module:attribute', got {path!r}")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"cannot load {path!r}: {e}") from e
+
+
+def make_agent_factory(spec: str, **options: Any) -> AgentFactory:
+    """Parses an agent spec. ``options`` go to model backends (base_url, sampling, ...)."""
+    if spec == "random":
+        return RandomAgent
+    if spec in ("oracle", "heuristic"):
+        return lambda: PolicyAgent(spec)
+    kind, _, target = spec.partition(":")
+    if kind == "policy" and target:
+        return lambda: PolicyAgent(target)
+    if kind == "python" and target:
+        cls: Callable[..., Any] = _import(target)
+        return lambda: cls(**options) if options else cls()
+    if kind in backends() and target:
+        return _import(backends()[kind])(kind, target, **options)
+    raise ConfigError(
+        f"unknown agent spec {spec!r}: use random, oracle, heuristic, policy:<name>, "
+        f"python:<module>:<Class>, or {', '.join(p + ':<target>' for p in backends())}"
+    )
