@@ -1,6 +1,7 @@
 """Agent specs on the command line -> agent factories.
 
-``random`` | ``oracle`` | ``heuristic`` | ``policy:<name>`` | ``python:<module>:<Class>`` and the
+``random`` | ``oracle`` | ``heuristic`` | any policy the arena names (bare or ``policy:<name>``) |
+``python:<module>:<Class>`` and the
 model backends declared in the entry-point group ``arenas.backends`` (``openai:<model>``,
 ``vllm:<path>``, ``hf:<path>`` from :mod:`arenas.agents`), so the core resolves every spec
 without importing the agents package.
@@ -41,7 +42,7 @@ def make_agent_factory(spec: str, **options: Any) -> AgentFactory:
     """Parses an agent spec. ``options`` go to model backends (base_url, sampling, ...)."""
     if spec == "random":
         return RandomAgent
-    if spec in ("oracle", "heuristic"):
+    if spec.isidentifier():  # oracle, heuristic or any baseline the arena offers by name
         return lambda: PolicyAgent(spec)
     kind, _, target = spec.partition(":")
     if kind == "policy" and target:
@@ -52,6 +53,6 @@ def make_agent_factory(spec: str, **options: Any) -> AgentFactory:
     if kind in backends() and target:
         return _import(backends()[kind])(kind, target, **options)
     raise ConfigError(
-        f"unknown agent spec {spec!r}: use random, oracle, heuristic, policy:<name>, "
+        f"unknown agent spec {spec!r}: use random, oracle, heuristic, <policy name>, policy:<name>, "
         f"python:<module>:<Class>, or {', '.join(p + ':<target>' for p in backends())}"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -67,6 +68,7 @@ class Arena(ABC):
         self._paid = 0.0
         self._pending_reward = 0.0
         self._last_data: dict[str, Any] | None = None
+        self._step_deadline: float | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -144,6 +146,7 @@ class Arena(ABC):
         if self.done:
             raise RuntimeError(f"{self.id}: step() called on a finished episode; call reset() first")
         action = as_action(action)
+        self._step_deadline = time.monotonic() + self.cfg.step_timeout_s if self.cfg.step_timeout_s > 0 else None
         problem = self._refuse(action)
         if problem is None:
             result = self._step(action)
@@ -198,6 +201,13 @@ class Arena(ABC):
             info.setdefault("termination", Termination.TERMINATED if result.terminated else Termination.TRUNCATED)
             self.done = True
         return result
+
+    def time_left(self, cap: float = float("inf")) -> float:
+        """Seconds left of the current step's budget (``step_timeout_s``), at most ``cap``: a
+        tool with its own limit (a query timeout) takes ``min(its limit, time_left())``."""
+        if self._step_deadline is None:
+            return cap
+        return max(0.0, min(cap, self._step_deadline - time.monotonic()))
 
     def _refuse(self, action: Action) -> str | None:
         """Why an action is refused before the arena sees it (size caps, broken Unicode), or None."""
@@ -297,8 +307,13 @@ class ToolArena(Arena):
                 problems.append(f"no tool call found. {TOOL_CALL_FORMAT}")
             else:
                 messages.append({"role": "user", "content": feedback})
-        for call in action.tool_calls:
+        for i, call in enumerate(action.tool_calls):
             if self._final is not None:
+                break
+            if i and self.time_left() <= 0:
+                skipped = len(action.tool_calls) - i
+                messages.append({"role": "user", "content": f"The step's time budget of {self.cfg.step_timeout_s:g} s "
+                                 f"ran out: the last {skipped} tool call(s) were not run."})
                 break
             entry = table.get(call.name)
             if entry is None:

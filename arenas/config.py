@@ -37,6 +37,9 @@ class ArenaConfig:
     """Longest action text accepted; a longer one is an invalid action (and is not executed)."""
     max_tool_calls: int = 32
     """Most tool calls in one action; more is an invalid action (none of them is executed)."""
+    step_timeout_s: float = 60.0
+    """Wall-clock budget of one step: the tool calls of one action share it (tools with their own
+    limits get at most what is left) and calls past it are not run; 0 = none."""
 
     @classmethod
     def from_kwargs(cls: type[C], kwargs: dict[str, Any]) -> C:

@@ -275,7 +275,8 @@ def validate_run(config: RunConfig, arena: Arena) -> None:
         usable = [s for s in arena.splits if arena.tasks(s)]
         raise ConfigError(f"arena {arena.id!r} has no tasks in split {config.split!r}; splits: {', '.join(usable)}")
     kind, _, target = config.agent.partition(":")
-    policy = config.agent if config.agent in ("oracle", "heuristic") else target if kind == "policy" else None
+    policy = config.agent if config.agent.isidentifier() and config.agent != "random" \
+        else target if kind == "policy" else None
     if policy is not None and policy not in arena.policies:
         raise ConfigError(f"arena {arena.id!r} offers no {policy!r} policy; its policies: "
                           f"{', '.join(arena.policies) or 'none'} (or use --agent random)")

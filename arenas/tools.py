@@ -273,7 +273,7 @@ def as_action(action: Any) -> Action:
     if isinstance(action, Action):
         if not action.tool_calls and not action.parse_errors and action.text and "<tool_call>" in action.text:
             calls, errors = parse_tool_calls(action.text)
-            return Action(action.text, calls, action.structured, errors)
+            return Action(action.text, calls, action.structured, errors, action.meta)
         return action
     if isinstance(action, str):
         calls, errors = parse_tool_calls(action)

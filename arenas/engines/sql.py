@@ -74,7 +74,10 @@ def split_statements(sql: str) -> list[str]:
     has_code = False
     while i < n:
         c = sql[i]
-        if c in "'\"`[":
+        if c == "'" and i and sql[i - 1] in "Ee" and (i < 2 or not (sql[i - 2].isalnum() or sql[i - 2] == "_")):
+            i = _end_of_escape_string(sql, i)  # PostgreSQL's E'...': backslash escapes, as in E'\''
+            has_code = True
+        elif c in "'\"`[":
             close = "]" if c == "[" else c
             j = sql.find(close, i + 1)
             while j != -1 and close != "]" and sql.startswith(close * 2, j):
@@ -101,6 +104,22 @@ def split_statements(sql: str) -> list[str]:
     if has_code:
         out.append(sql[start:].strip())
     return out
+
+
+def _end_of_escape_string(sql: str, i: int) -> int:
+    """The index after the escape string whose opening quote is at ``i`` (end of text if open)."""
+    j, n = i + 1, len(sql)
+    while j < n:
+        if sql[j] == "\\":
+            j += 2
+        elif sql[j] == "'":
+            if sql.startswith("''", j):
+                j += 2
+            else:
+                return j + 1
+        else:
+            j += 1
+    return n
 
 
 def single_statement(sql: str) -> str:
@@ -131,7 +150,7 @@ def _chunk_size(chunk: list[tuple]) -> int:
     return 8 * (len(cells) - len(text)) + sum(map(len, text))
 
 
-def _fetch(cur: sqlite3.Cursor, max_rows: int | None, max_bytes: float) -> tuple[list[tuple], bool]:
+def fetch_capped(cur: Any, max_rows: int | None, max_bytes: float) -> tuple[list[tuple], bool]:
     """At most ``max_rows`` rows (all if None) and at most ``max_bytes`` of them;
     ``truncated`` says whether more rows existed. Batches shrink as rows grow, so a result of
     huge cells is stopped after a few rows."""
@@ -236,7 +255,7 @@ class ReadOnlySQLite:
             try:
                 cur = self.conn.execute(statement)
                 columns = [d[0] for d in cur.description or ()]
-                rows, truncated = _fetch(cur, max_rows, math.inf if max_bytes is None else max_bytes)
+                rows, truncated = fetch_capped(cur, max_rows, math.inf if max_bytes is None else max_bytes)
                 return columns, rows, truncated
             except sqlite3.Error as e:
                 raise QueryError(self._explain(e, timeout_s)) from None

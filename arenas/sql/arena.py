@@ -229,7 +229,7 @@ class SQLArena(ToolArena):
     # ---- scoring ------------------------------------------------------------------------
     def _query(self, sql: str, max_rows: int):
         try:
-            return self._db().execute(sql, timeout_s=self.timeout_s, max_rows=max_rows)
+            return self._db().execute(sql, timeout_s=max(0.05, self.time_left(self.timeout_s)), max_rows=max_rows)
         except QueryError as e:
             raise ToolError(str(e)) from e
 

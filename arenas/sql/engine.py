@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from arenas.engines.sql import QueryError, ReadOnlySQLite, single_statement
+from arenas.engines.sql import MAX_RESULT_BYTES, QueryError, ReadOnlySQLite, fetch_capped, single_statement
 
 __all__ = ["Database", "QueryError", "QueryResult", "connect", "create_readonly_role", "render_table"]
 
@@ -168,14 +168,13 @@ class PostgresDatabase:
                     if not result.returns_rows:
                         return QueryResult([], [], False, time.perf_counter() - start, max_rows)
                     columns = list(result.keys())
-                    rows = result.fetchmany(max_rows + 1)
+                    rows, truncated = fetch_capped(result, max_rows, MAX_RESULT_BYTES)
                     result.close()
                 finally:
                     conn.rollback()
         except DBAPIError as e:
             raise QueryError(_pg_message(e.orig or e, timeout_s)) from None
-        truncated = len(rows) > max_rows
-        return QueryResult(columns, _clip_rows(rows[:max_rows], max_cell_chars), truncated,
+        return QueryResult(columns, _clip_rows(rows, max_cell_chars), truncated,
                            time.perf_counter() - start, max_rows)
 
     def close(self) -> None:
@@ -194,6 +193,16 @@ def _pg_message(error: BaseException, timeout_s: float) -> str:
     if "read-only transaction" in text or "permission denied" in text:
         return f"query rejected: the database is read-only ({text})"
     return text
+
+
+_SESSION_FUNCTIONS = """
+SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'pg_catalog' AND (p.proname LIKE 'pg\\_advisory\\_%%' OR p.proname LIKE 'pg\\_try\\_advisory\\_%%'
+   OR p.proname IN ('pg_terminate_backend', 'pg_cancel_backend', 'set_config', 'pg_notify', 'pg_listening_channels'))
+ORDER BY 1"""
+"""Functions that hold state beyond a statement (advisory locks survive the per-call rollback and
+a flood of them locks every user out), signal other sessions (the reader could terminate other
+episodes' connections) or change session settings: revoked from PUBLIC in each arena database."""
 
 
 def create_readonly_role(admin_url: str, role: str = "arenas_reader", password: str = "arenas_reader",
@@ -221,6 +230,8 @@ def create_readonly_role(admin_url: str, role: str = "arenas_reader", password: 
             conn.exec_driver_sql(f"GRANT CONNECT ON DATABASE \"{database}\" TO {role}")
             conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
             conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}")
+            for fn in conn.exec_driver_sql(_SESSION_FUNCTIONS).scalars():
+                conn.exec_driver_sql(f"REVOKE EXECUTE ON FUNCTION {fn} FROM PUBLIC")
     finally:
         engine.dispose()
     return url.set(username=role, password=password).render_as_string(hide_password=False)

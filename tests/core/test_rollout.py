@@ -114,7 +114,9 @@ def test_unknown_specs_give_clear_errors():
     with pytest.raises(KeyError, match="unknown arena"):
         arenas.make("nope")
     with pytest.raises(ValueError, match="unknown agent spec"):
-        make_agent_factory("bogus")
+        make_agent_factory("bogus:thing")
+    with pytest.raises(ValueError, match="offers no 'bogus' policy; its policies: oracle"):
+        run(RunConfig(arena="guess", agent="bogus", n=2), make_agent_factory("bogus"), progress=False)
 
 
 def test_arena_pool_reuses_arenas_across_calls_and_replaces_broken_ones():

@@ -140,3 +140,19 @@ def test_arena_runs_on_postgresql(postgres_server):
     assert out.startswith("error:") and "read-only" in out
     assert "3503" in a.step(call("run_sql", query='SELECT COUNT(*) FROM "Track"')).observation.messages[0]["content"]
     a.close()
+
+
+def test_tool_calls_of_one_action_share_the_step_time_budget():
+    """Five 2-second queries in one action take the step's 3 s budget, not 10 s."""
+    import json
+    import time
+
+    bomb = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r"
+    call = '<tool_call>' + json.dumps({"name": "run_sql", "arguments": {"query": bomb}}) + '</tool_call>'
+    with arenas.make("sql", timeout_s=2.0, step_timeout_s=3.0) as arena:
+        arena.reset(task=arena.tasks("test")[0], seed=0)
+        start = time.perf_counter()
+        result = arena.step(call * 5)
+        elapsed = time.perf_counter() - start
+    assert elapsed < 4.0
+    assert "time budget of 3 s ran out" in result.observation.messages[-1]["content"]

@@ -210,7 +210,7 @@ PG_ATTACKS = [
     ("COPY track TO '/tmp/evil.csv'", "COPY statements are not allowed"),
     ("DO $$ BEGIN DELETE FROM track; END $$", "DO statements are not allowed"),
     ("SELECT 1; DROP TABLE track", "one SQL statement"),
-    ("SELECT set_config('default_transaction_read_only', 'off', false); ", None),
+    ("SELECT set_config('default_transaction_read_only', 'off', false); ", "permission denied"),
     ("SELECT pg_read_file('/etc/passwd')", "permission denied"),
     ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r", "time limit"),
     ("SELECT pg_sleep(10)", "time limit"),
@@ -322,3 +322,53 @@ def test_postgres_and_sqlite_agree(pg, db):
     pg_rows = database.execute(sql).rows
     lite_rows = db.execute(sql).rows
     assert [(a, b, float(c)) for a, b, c in pg_rows] == [(a, b, float(c)) for a, b, c in lite_rows]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT count(pg_advisory_lock(g)) FROM generate_series(1, 200000) g",
+    "SELECT pg_advisory_lock(42)",
+    "SELECT pg_try_advisory_lock(42)",
+    "SELECT pg_advisory_xact_lock(7)",
+    "SELECT set_config('statement_timeout', '0', false)",
+    "SELECT pg_notify('c', 'x')",
+])
+def test_postgres_session_state_functions_are_denied(pg, sql):
+    database, admin_engine, _ = pg
+    with pytest.raises(QueryError, match="permission denied"):
+        database.execute(sql, timeout_s=5)
+    with admin_engine.connect() as conn:  # no lock of the reader survives anywhere
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").scalar() == 0
+    assert database.execute("SELECT count(*) FROM track").rows == [(400,)]
+
+
+def test_postgres_reader_cannot_signal_other_sessions(pg):
+    import psycopg
+
+    database, _, reader = pg
+    dsn = reader.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as other:
+        pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]
+        for fn in ("pg_terminate_backend", "pg_cancel_backend"):
+            with pytest.raises(QueryError, match="permission denied"):
+                database.execute(f"SELECT {fn}({pid})")
+        assert other.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_postgres_escape_strings_do_not_hide_a_second_statement(pg):
+    database, admin_engine, _ = pg
+    before = _pg_fingerprint(admin_engine)
+    assert split_statements("SELECT E'\\''; DELETE FROM track") == ["SELECT E'\\''", "DELETE FROM track"]
+    with pytest.raises(QueryError, match="only one SQL statement"):
+        database.execute("SELECT E'\\''; DELETE FROM track")
+    assert database.execute("SELECT E'it\\'s', e'a\\\\'").rows == [("it's", "a\\")]
+    assert _pg_fingerprint(admin_engine) == before
+
+
+def test_postgres_results_are_capped_in_bytes(pg):
+    from arenas.engines.sql import MAX_RESULT_BYTES
+
+    database, _, _ = pg
+    result = database.execute("SELECT repeat('x', 4000000) FROM generate_series(1, 50)", max_rows=50,
+                              timeout_s=20, max_cell_chars=10)
+    assert result.truncated and len(result.rows) * 4_000_000 <= MAX_RESULT_BYTES + 4_000_000
+    assert all(len(r[0]) <= 40 for r in result.rows)

@@ -1,0 +1,2 @@
+example : False := by
+  simpa using show False by done

@@ -1,0 +1,3 @@
+#check demo
+
+#check f
