@@ -45,6 +45,8 @@ class Arena(ABC):
     reward_components: ClassVar[tuple[str, ...]] = ()
     #: the names :meth:`policy` answers (validated before a run starts)
     policies: ClassVar[tuple[str, ...]] = ()
+    #: what a text action looks like (``arenas info`` shows it); tool arenas default to the tool-call form
+    action_grammar: ClassVar[str] = ""
     #: the configuration dataclass (validated in ``__init__``; ``arenas info`` documents it)
     config_class: ClassVar[type[ArenaConfig]] = ArenaConfig
     #: a malformed action costs this much reward
@@ -248,6 +250,7 @@ class Arena(ABC):
             "max_turns": self.max_turns,
             "structured_view": self.action_space is not None,
             "policies": list(self.policies),
+            "action_grammar": self.action_grammar or (TOOL_CALL_FORMAT if self.tools() else ""),
             "config": describe(self.config_class),
         }
 

@@ -74,6 +74,8 @@ def info(arena: str, config: Annotated[list[str] | None, typer.Option("-c", "--c
     console.print("splits: " + ", ".join(f"{k} ({v} tasks)" for k, v in d["splits"].items()))
     console.print("reward components: " + ", ".join(d["reward_components"]))
     console.print("baseline policies: " + (", ".join(d["policies"]) or "none"))
+    if d["action_grammar"]:
+        console.print("text actions: " + d["action_grammar"], highlight=False)
     config_table = Table("config key", "type", "default", "meaning", title="config (-c key=value)")
     for row in d["config"]:
         config_table.add_row(row["name"], row["type"], repr(row["default"]), row["doc"])

@@ -18,6 +18,13 @@ CHARSET = frozenset(string.printable) | frozenset(chr(c) for c in range(0xA0, 0x
 MAX_TEXT = 1 << 20
 
 
+class TextSpace(spaces.Text):
+    """``spaces.Text`` whose repr does not print its 12,000-character charset."""
+
+    def __repr__(self) -> str:
+        return f"Text(max_length={self.max_length}, charset=<{len(self.character_set)} characters>)"
+
+
 def _sanitize(text: str) -> str:
     return "".join(c if c in CHARSET else "?" for c in text)[:MAX_TEXT]
 
@@ -34,21 +41,22 @@ class ArenaEnv(gym.Env):
         self.view = view
         self.render_mode = render_mode
         self._last_text = ""
+        self._last_mask: Any = None
         if view == "structured":
             if self.arena.action_space is None:
                 raise ValueError(f"arena {arena_id!r} has no structured view; use view='text'")
             self.observation_space = self.arena.observation_space
             self.action_space = self.arena.action_space
         elif view == "text":
-            self.observation_space = spaces.Text(max_length=MAX_TEXT, min_length=0, charset=CHARSET)
-            self.action_space = spaces.Text(max_length=4096, min_length=0, charset=CHARSET)
+            self.observation_space = TextSpace(max_length=MAX_TEXT, min_length=0, charset=CHARSET)
+            self.action_space = TextSpace(max_length=4096, min_length=0, charset=CHARSET)
         else:
             raise ValueError(f"view must be 'text' or 'structured', got {view!r}")
 
     def _convert(self, obs: Any) -> tuple[Any, dict[str, Any]]:
         info: dict[str, Any] = {"messages": obs.messages}
         if obs.data is not None and "action_mask" in obs.data:
-            info["action_mask"] = obs.data["action_mask"]
+            info["action_mask"] = self._last_mask = obs.data["action_mask"]
         if self.view == "structured":
             return {k: v for k, v in obs.data.items() if k in self.observation_space.spaces} \
                 if isinstance(self.observation_space, spaces.Dict) else obs.data["observation"], info
@@ -72,6 +80,16 @@ class ArenaEnv(gym.Env):
         obs, info = self._convert(result.observation)
         info.update(result.info)
         return obs, float(result.reward), bool(result.terminated), bool(result.truncated), info
+
+    def action_masks(self) -> Any:
+        """The legal actions now (sb3-contrib's ``MaskablePPO`` calls this), as booleans; all
+        legal when the arena sends no mask."""
+        import numpy as np
+
+        if self._last_mask is None:
+            n = getattr(self.action_space, "n", None)
+            return np.ones(int(n), dtype=bool) if n is not None else None
+        return np.asarray(self._last_mask, dtype=bool)
 
     def render(self) -> str | None:
         return self._last_text if self.render_mode == "ansi" else None

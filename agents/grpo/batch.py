@@ -75,9 +75,14 @@ def shaped_reward(traj: Trajectory, config: GRPOConfig) -> float:
     return reward
 
 
+CUT_SHORT = ("max_turns", "truncated", "context_exhausted", "episode_token_budget", "episode_timeout",
+             "agent_timeout")
+
+
 def is_overlong(traj: Trajectory, config: GRPOConfig) -> bool:
-    """Cut short by the turn cap, or at the agent-token budget: its reward is not the answer's."""
-    if traj.termination in ("max_turns", "truncated"):
+    """Cut short (turn cap, full context, token or time budget), or at the agent-token budget:
+    its reward is not the answer's."""
+    if traj.termination in CUT_SHORT:
         return True
     return bool(config.max_agent_tokens and agent_tokens(traj) >= config.max_agent_tokens)
 

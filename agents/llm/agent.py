@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from arenas.agent import EpisodeContext
+from arenas.agent import AgentStop, EpisodeContext
 from arenas.agents.llm.backend import Completion, ContextLengthError, SamplingParams, ToolsRejected
 from arenas.agents.llm.ledger import TokenLedger
 from arenas.agents.llm.template import (
@@ -28,6 +28,9 @@ from arenas.agents.llm.template import (
 )
 from arenas.tools import action_from_openai
 from arenas.types import Action, Observation
+
+STOP_TERMINATIONS = {"context_length": "context_exhausted", "episode_budget": "episode_token_budget"}
+"""The agent's stop reason -> the episode's termination."""
 
 
 @dataclass
@@ -46,10 +49,11 @@ class LLMConfig:
     """Context length; defaults to the backend's (the model's position limit or the server's)."""
     min_turn_tokens: int = 16
     """Truncation policy: when fewer tokens than this are left for a reply (context or episode
-    budget), the agent stops calling the model and answers every later turn with an empty
-    action (counted invalid by the arena, so the episode ends at its turn or invalid-action
-    cap); the reason is recorded as ``stop_reason``. History is never cut, so the token
-    sequence stays one valid prefix-consistent sequence."""
+    budget), or the server refuses the prompt as too long, the agent ends the episode
+    (:class:`~arenas.agent.AgentStop`): termination ``context_exhausted`` or
+    ``episode_token_budget``, what was done scored as at the turn cap; the reason is also
+    recorded as ``stop_reason``. History is never cut, so the token sequence stays one valid
+    prefix-consistent sequence."""
     system_prompt: str | None = None
     """Put before the arena's own system message (or used alone when the arena sends none)."""
     think: Literal["keep", "strip"] = "keep"
@@ -114,7 +118,7 @@ class LLMAgent:
     def act(self, observation: Observation) -> Action:
         self._add_observation(observation.messages)
         if self.stop_reason is not None:
-            return Action(meta={"finish_reason": self.stop_reason})
+            self._stop(self.stop_reason)
         if self.backend.kind == "tokens":
             action = self._act_tokens()
         else:
@@ -163,8 +167,20 @@ class LLMAgent:
         return min(self.config.max_tokens, left), reason if stop else None
 
     def _stop(self, reason: str) -> Action:
+        """Ends the episode: the model has no room left for a reply."""
         self.stop_reason = reason
-        return Action(meta={"finish_reason": reason})
+        raise AgentStop(STOP_TERMINATIONS[reason], f"no room left for a reply ({reason})")
+
+    def _new_tokens(self) -> int:
+        """Tokens the new messages add to a chat prompt: counted with the local tokenizer when
+        there is one, else over-estimated (3 characters a token), plus the template's
+        per-message overhead, so the room left is never over-stated."""
+        tok = getattr(self.backend, "tokenizer", None)
+        total = 0
+        for m in self._new:
+            text = str(m.get("content") or "")
+            total += (len(tok.encode(text, add_special_tokens=False)) if tok is not None else -(-len(text) // 3)) + 8
+        return total
 
     # ---- token backends --------------------------------------------------------------------
     def _act_tokens(self) -> Action:
@@ -191,7 +207,7 @@ class LLMAgent:
 
     # ---- chat backends ---------------------------------------------------------------------
     def _act_chat(self) -> Action:
-        room, stop = self._room(self.sequence_tokens)
+        room, stop = self._room(self.sequence_tokens + self._new_tokens())
         if stop:
             return self._stop(stop)
         try:

@@ -1,6 +1,7 @@
-"""Command functions ``arenas check-template`` and ``arenas serve-model``.
+"""Command functions ``arenas check-template``, ``arenas serve-model`` and ``arenas tiny-model``.
 
-Also runnable alone: ``python -m arenas.agents.llm.cli serve-model <path> --port 8000``.
+Also runnable alone: ``python -m arenas.agents.llm.cli serve-model <path> --port 8000``,
+``python -m arenas.agents.llm.cli tiny-model <folder>``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,22 @@ def check_template(
         raise typer.Exit(1)
 
 
+def tiny_model(
+    path: Annotated[str, typer.Argument(help="folder to write the model and tokenizer to")],
+    hidden: Annotated[int, typer.Option(help="hidden size")] = 64,
+    layers: Annotated[int, typer.Option(help="transformer layers")] = 2,
+    vocab_size: Annotated[int, typer.Option(help="BPE vocabulary size")] = 1024,
+    seed: Annotated[int, typer.Option(help="weight initialisation seed")] = 0,
+) -> None:
+    """Write a tiny random-init chat model with a locally trained tokenizer (no download), to try
+    the LLM path without weights: ``arenas run sql --agent hf:<path> -n 2``."""
+    from arenas.agents.llm.tiny_model import create_tiny_model
+
+    out = create_tiny_model(path, vocab_size=vocab_size, hidden=hidden, layers=layers, seed=seed)
+    info = json.loads((out / "arenas_tiny_model.json").read_text())
+    print(f"wrote a {info['parameters']:,}-parameter model to {out}; try: arenas run sql --agent hf:{out} -n 2")
+
+
 def serve_model(
     path: Annotated[str, typer.Argument(help="transformers model folder")],
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one)")] = 8000,
@@ -68,6 +85,7 @@ def serve_model(
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 app.command("check-template")(check_template)
 app.command("serve-model")(serve_model)
+app.command("tiny-model")(tiny_model)
 
 if __name__ == "__main__":
     app()

@@ -14,7 +14,8 @@ from arenas.agents.llm.agent import LLMAgent, LLMConfig
 from arenas.config import ConfigError
 
 BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {
-    "openai": ("base_url", "api_key", "concurrency", "timeout_s", "max_retries", "backoff_s", "tokenizer", "api"),
+    "openai": ("base_url", "api_key", "concurrency", "timeout_s", "max_retries", "backoff_s", "tokenizer", "api",
+               "deadline_s", "max_response_bytes"),
     "hf": ("device", "dtype", "max_batch", "batch_wait_ms"),
     "vllm": ("max_batch", "batch_wait_ms", "dtype", "gpu_memory_utilization", "max_model_len",
              "tensor_parallel_size"),

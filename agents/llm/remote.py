@@ -12,6 +12,7 @@ fails raises :class:`BackendError`, which ends that episode (recorded as its err
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -56,7 +57,8 @@ class OpenAIBackend:
 
     def __init__(self, model: str, base_url: str = "http://127.0.0.1:8000/v1", api_key: str | None = None,
                  concurrency: int = 64, timeout_s: float = 120.0, max_retries: int = 4, backoff_s: float = 0.5,
-                 max_context: int | None = None, tokenizer: str | None = None, api: str = "chat"):
+                 max_context: int | None = None, tokenizer: str | None = None, api: str = "chat",
+                 deadline_s: float = 300.0, max_response_bytes: int = 8_000_000):
         import httpx
 
         if api not in ("chat", "completions"):
@@ -73,6 +75,11 @@ class OpenAIBackend:
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
         self.backoff_s = backoff_s
+        self.timeout_s = timeout_s
+        self.deadline_s = deadline_s
+        """Wall-clock limit of one request with all its retries: a stalled turn costs at most this."""
+        self.max_response_bytes = max_response_bytes
+        """A larger response (a server ignoring ``max_tokens``) is refused, not stored."""
         self.max_context = max_context
         self.native_tools = True
         """Cleared for good when the server rejects a request that carries ``tools``."""
@@ -144,14 +151,19 @@ class OpenAIBackend:
         """POSTs with retries. Unless the token fields are ``required``, a server that rejects
         them is asked again without them."""
         attempt = 0
+        end = time.monotonic() + self.deadline_s
         while True:
+            left = end - time.monotonic()
             try:
-                return self._post(path, body), attempt
+                if left <= 0:
+                    raise _Retryable("no time left")
+                return self._post(path, body, min(self.timeout_s, left)), attempt
             except _Retryable as e:
-                if attempt >= self.max_retries:
-                    raise BackendError(f"{e} (after {attempt + 1} attempts)") from None
                 delay = e.retry_after if e.retry_after is not None else self.backoff_s * 2 ** attempt
-                time.sleep(min(delay, 30.0) * (1 + 0.25 * random.random()))
+                delay = min(delay, 30.0) * (1 + 0.25 * random.random())
+                if attempt >= self.max_retries or time.monotonic() + delay >= end:
+                    raise BackendError(f"{e} (after {attempt + 1} attempts, {self.deadline_s:g} s deadline)") from None
+                time.sleep(delay)
                 attempt += 1
             except _Rejected as e:
                 invalid = e.status in (400, 422)
@@ -165,31 +177,39 @@ class OpenAIBackend:
                     continue
                 raise BackendError(str(e)) from None
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, body: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         import httpx
 
         try:
-            r = self._client.post(self.base_url + path, json=body)
+            with self._client.stream("POST", self.base_url + path, json=body, timeout=timeout_s) as r:
+                status, retry_after = r.status_code, r.headers.get("retry-after")
+                chunks, size = [], 0
+                for chunk in r.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_response_bytes:
+                        raise _Rejected(f"response larger than {self.max_response_bytes:,} bytes (the server "
+                                        "ignores max_tokens?)", 413)
+                    chunks.append(chunk)
         except httpx.TimeoutException as e:
             raise _Retryable(f"timeout: {type(e).__name__}") from None
         except httpx.TransportError as e:
             raise _Retryable(f"connection error: {type(e).__name__}: {e}") from None
-        if r.status_code == 429 or r.status_code >= 500:
-            after = r.headers.get("retry-after")
-            raise _Retryable(f"HTTP {r.status_code}: {r.text[:200]}",
-                             float(after) if after and after.replace(".", "", 1).isdigit() else None)
-        if r.status_code >= 400:
-            text = r.text[:500]
-            if any(h in text.lower() for h in _CONTEXT_HINTS):
-                raise ContextLengthError(f"HTTP {r.status_code}: {text}")
-            raise _Rejected(f"HTTP {r.status_code}: {text}", r.status_code)
+        raw = b"".join(chunks)
+        text = raw.decode("utf-8", "replace")
+        if status == 429 or status >= 500:
+            raise _Retryable(f"HTTP {status}: {text[:200]}",
+                             float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None)
+        if status >= 400:
+            if any(h in text[:500].lower() for h in _CONTEXT_HINTS):
+                raise ContextLengthError(f"HTTP {status}: {text[:500]}")
+            raise _Rejected(f"HTTP {status}: {text[:500]}", status)
         try:
-            data = r.json()
+            data = json.loads(raw)
             if not isinstance(data, dict) or not data.get("choices"):
                 raise ValueError("no choices")
             return data
         except ValueError as e:
-            raise _Retryable(f"malformed response ({e}): {r.text[:200]!r}") from None
+            raise _Retryable(f"malformed response ({e}): {text[:200]!r}") from None
 
     def close(self) -> None:
         self._client.close()

@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,6 +60,8 @@ def cached_build(name: str, build: Callable[[Path], None], verify: bool = True) 
         if target.exists() and _manifest_ok(target):
             return target
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        start = time.perf_counter()
+        print(f"arenas: building {name} (first use; cached in {home})...", file=sys.stderr, flush=True)
         try:
             build(tmp)
             files = {p.relative_to(tmp).as_posix(): sha256_file(p)
@@ -66,6 +70,7 @@ def cached_build(name: str, build: Callable[[Path], None], verify: bool = True) 
             if target.exists():
                 shutil.rmtree(target)
             tmp.rename(target)
+            print(f"arenas: built {name} in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

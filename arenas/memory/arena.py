@@ -131,6 +131,7 @@ class MemoryArena(Arena):
     reward_components = ("speedup", "invalid_actions")
     policies = ("heuristic", "search", "random")
     config_class = MemoryConfig
+    action_grammar = "slow | fast@<offset>   (the last such phrase in the reply counts; offset in bytes)"
 
     def __init__(self, **config: Any):
         super().__init__(**config)

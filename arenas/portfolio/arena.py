@@ -95,6 +95,8 @@ class PortfolioArena(ToolArena):
     reward_components = tuple(pv.DEFAULT_WEIGHTS)
     policies = ("heuristic", "random", "oracle", *(n for n in NAMES if n not in ("random", "oracle")))
     config_class = PortfolioConfig
+    action_grammar = ('target weights as JSON, e.g. {"AAPL": 0.1, "CASH": 0.9} (normalised), or HOLD, or tool '
+                      'calls (returns, covariance, drawdown, prices answer without moving time; rebalance trades)')
 
     def __init__(self, universe: str | Universe = "sp500", **config: Any):
         """``universe`` may also be a loaded :class:`~arenas.portfolio.data.Universe` (tests)."""

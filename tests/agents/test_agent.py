@@ -2,7 +2,7 @@
 
 import pytest
 
-from arenas.agent import EpisodeContext
+from arenas.agent import AgentStop, EpisodeContext
 from arenas.agent_spec import make_agent_factory
 from arenas.agents.llm.agent import LLMAgent, LLMConfig, split_reasoning
 from arenas.agents.llm.factory import split_options
@@ -23,7 +23,11 @@ def _play(agent, arena, task_index=0, max_steps=10):
     agent.reset(_context(arena))
     actions = []
     for _ in range(max_steps):
-        action = agent.act(obs)
+        try:
+            action = agent.act(obs)
+        except AgentStop as stop:  # the agent ends the episode (its context is full)
+            actions.append(stop)
+            break
         actions.append(action)
         result = arena.step(action)
         obs = result.observation
@@ -95,12 +99,12 @@ def test_episode_budget_and_context_length_stop_the_model(tokenizer):
     actions = _play(agent, arena)
     rec = agent.episode_record()
     assert rec["stop_reason"] == "episode_budget" and len(rec["tokens"]["ids"]) <= 330
-    assert actions[-1].text == "" and actions[-1].meta["finish_reason"] == "episode_budget"
+    assert isinstance(actions[-1], AgentStop) and actions[-1].reason == "episode_token_budget"
     assert all(p.max_tokens <= 8 for p in backend.params)
     agent = LLMAgent(ScriptedBackend(tokenizer, ["x"], max_context=100), LLMConfig())
     actions = _play(agent, GuessArena(max_turns=2))
     assert agent.episode_record()["stop_reason"] == "context_length"
-    assert [a.meta["finish_reason"] for a in actions] == ["context_length"] * 2
+    assert len(actions) == 1 and actions[0].reason == "context_exhausted"
 
 
 def test_system_prompt_and_text_tools(tokenizer):

@@ -200,7 +200,7 @@ def test_context_length_refusal_stops_the_episode_cleanly(stub):
     server = stub(lambda k, body: (400, {"error": {"message": "This model's maximum context length is 8"}}, {}, 0.0))
     [t] = _rollouts(_agent_factory(server), max_turns=3)
     assert t.error is None and t.meta["stop_reason"] == "context_length" and len(server.bodies) == 1
-    assert t.termination == "max_turns"
+    assert t.termination == "context_exhausted"
 
 
 def test_rejected_native_tools_fall_back_to_text(stub):
@@ -261,3 +261,20 @@ def test_auth_errors_are_not_retried_or_misread(stub):
     [t] = _rollouts(factory)
     assert "HTTP 401" in t.error and len(server.bodies) == 1
     assert factory.backend.token_ids and factory.backend.native_tools
+
+
+def test_a_stalled_turn_is_bounded_by_the_total_deadline(stub):
+    """Retries x timeout would be 10 x 1 s; the deadline ends the turn after about 2 s."""
+    server = stub(lambda k, body: (200, ok()[1], {}, 5.0))
+    start = time.perf_counter()
+    [t] = _rollouts(_agent_factory(server, max_retries=10, timeout_s=1.0, deadline_s=2.0))
+    assert time.perf_counter() - start < 4.0
+    assert t.error is not None and "deadline" in t.error
+
+
+def test_a_server_ignoring_max_tokens_is_refused_not_stored(stub):
+    huge = ok("x" * 3_000_000)
+    server = stub(lambda k, body: huge)
+    [t] = _rollouts(_agent_factory(server, max_response_bytes=1_000_000))
+    assert t.error is not None and "larger than 1,000,000 bytes" in t.error
+    assert len(t.to_json()) < 200_000
