@@ -1,7 +1,7 @@
 PY ?= python3
 export ARENAS_HOME ?= $(HOME)/.cache/arenas
 
-.PHONY: install install-all demo test lint bench
+.PHONY: install install-all demo test lint bench mutation
 
 install:
 	PYTHON=$(PY) bash scripts/install.sh
@@ -25,3 +25,9 @@ test: install-all lint
 
 bench:
 	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+## mutation testing of the result-critical modules (slow; not part of `make test`)
+mutation: install-all
+	rm -rf mutants
+	-$(PY) -m mutmut run
+	$(PY) scripts/mutation_report.py

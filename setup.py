@@ -34,4 +34,6 @@ def arena_package_data() -> dict[str, list[str]]:
     return data
 
 
-setup(package_dir=PACKAGE_DIRS, packages=packages(), package_data=arena_package_data())
+# the leaderboard suites are data files next to the leaderboards package
+setup(package_dir=PACKAGE_DIRS, packages=packages(),
+      package_data={**arena_package_data(), "arenas.leaderboards": ["suites/*.toml"]})

@@ -10,6 +10,7 @@ without importing the agents package.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from functools import cache
 from importlib.metadata import entry_points
@@ -38,6 +39,21 @@ def _import(path: str) -> Any:
         raise ConfigError(f"cannot load {path!r}: {e}") from e
 
 
+def _check_options(cls: Callable[..., Any], options: dict[str, Any], spec: str) -> None:
+    """``-o`` options a ``python:`` agent's constructor does not take are a user error."""
+    if not options:
+        return
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        raise ConfigError(f"{spec} takes no option {', '.join(unknown)}; its options: {', '.join(params) or 'none'}")
+
+
 def make_agent_factory(spec: str, **options: Any) -> AgentFactory:
     """Parses an agent spec. ``options`` go to model backends (base_url, sampling, ...)."""
     if spec == "random":
@@ -49,6 +65,7 @@ def make_agent_factory(spec: str, **options: Any) -> AgentFactory:
         return lambda: PolicyAgent(target)
     if kind == "python" and target:
         cls: Callable[..., Any] = _import(target)
+        _check_options(cls, options, spec)
         return lambda: cls(**options) if options else cls()
     if kind in backends() and target:
         return _import(backends()[kind])(kind, target, **options)

@@ -290,6 +290,10 @@ class ToolArena(Arena):
         return ToolArena._tool_cache[cls]
 
     def _reset(self, task: Task) -> Observation:
+        for attr, _ in self._tool_table().values():
+            if not callable(getattr(self, attr)):
+                raise TypeError(f"{type(self).__name__}: the tool method {attr!r} is hidden by an attribute of the "
+                                f"same name; name the method otherwise and keep the tool's name with @tool(name=...)")
         return self.first_observation(task)
 
     @abstractmethod

@@ -106,6 +106,24 @@ def build_data(arenas: Annotated[list[str] | None, typer.Argument(help="arena id
 
 
 @app.command()
+def demo(arenas: Annotated[list[str] | None, typer.Argument(help="arena ids (default: every arena)")] = None,
+         out: Annotated[Path, typer.Option(help="folder of the demo's run folders")] = Path("runs/demo"),
+         quiet: Annotated[bool, typer.Option(help="no progress bars")] = False) -> None:
+    """Run every arena's baselines briefly (what each manifest's [demo] table names) and show one table."""
+    from arenas.demo import format_rows, run_demo
+
+    rows = run_demo(out, arenas, progress=not quiet)
+    table = Table("arena", "agent", "episodes", "mean reward (95% CI)", "success", "errors", "seconds",
+                  title="arenas demo (errors count as 0)")
+    for row in format_rows(rows):
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"run folders: {out}/<arena>-<agent>/ (episodes.jsonl, run.json)")
+    if rows and all("failed" in r for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
 def new(arena_id: Annotated[str, typer.Argument(help="id of the new arena (a Python identifier)")],
         root: Annotated[Path, typer.Option(help="folder that holds arena folders")] = Path("arenas")) -> None:
     """Scaffold a working minimal arena folder: manifest, arena, verifier, tasks and a test."""
@@ -134,6 +152,9 @@ def run(
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server for openai:<model>")] = None,
     opponent: Annotated[str | None, typer.Option(help="opponent agent spec (multi-agent arenas)")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    ray: Annotated[bool, typer.Option("--ray", help="play the episodes on a Ray cluster")] = False,
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (default: $RAY_ADDRESS or a "
+                                                    "local one)")] = None,
 ) -> None:
     """Run an agent on an arena's tasks and print a summary."""
     from arenas.agent_spec import make_agent_factory
@@ -151,7 +172,12 @@ def run(
     factory = make_agent_factory(agent, **options)
     if out is None:
         out = default_out(arena, agent)
-    summary = run_episodes(cfg, factory, out=out, resume=resume, progress=not quiet)
+    iterate = None
+    if ray or ray_address:
+        from arenas.distributed import ray_iterator
+
+        iterate = ray_iterator(ray_address)
+    summary = run_episodes(cfg, factory, out=out, resume=resume, progress=not quiet, iterate=iterate)
     print_summary(summary, title=f"{arena} · {agent} · {split}")
     console.print(f"episodes: {out / 'episodes.jsonl'}   run record: {out / 'run.json'}")
     if summary["episodes"] and summary["errors"] == summary["episodes"]:
@@ -177,6 +203,8 @@ def print_summary(s: dict[str, Any], title: str = "") -> None:
     ci = "" if math.isnan(s["ci95"]) else f" ± {s['ci95']:.3f}"
     table.add_row("episodes", str(s["episodes"]))
     table.add_row("mean reward (95% CI, errors as 0)", _fmt(s["mean_reward"]) + ci)
+    if s.get("ci95_method", "student t") != "student t":
+        table.add_row("95% CI method", s["ci95_method"])
     if s["errors"]:
         table.add_row("mean reward of finished episodes", _fmt(s["mean_reward_finished"]))
     table.add_row("success rate", _fmt(s["success_rate"], ".1%"))
@@ -210,7 +238,10 @@ def _register_extra_commands() -> None:
             fn = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError):
             continue
-        app.command(name)(fn)
+        if isinstance(fn, typer.Typer):  # a command group (``arenas leaderboard publish``)
+            app.add_typer(fn, name=name)
+        else:
+            app.command(name)(fn)
 
 
 def main() -> None:

@@ -50,6 +50,8 @@ class ArenaSpec:
     """Services the arena starts (documentation; e.g. ``showdown``, ``postgresql``)."""
     suite: dict[str, Any] = field(default_factory=dict)
     """Leaderboard defaults (split, n, seed, rollouts, config) for the core suite; empty = not in it."""
+    demo: dict[str, Any] = field(default_factory=dict)
+    """What ``arenas demo`` runs: ``agents`` (its strongest simple baselines), ``n``, ``split``, ``config``."""
     folder: Path | None = None
 
     @property
@@ -69,7 +71,7 @@ class ArenaSpec:
 
 
 _MANIFEST_KEYS = {"id", "version", "entry", "summary", "extra", "apt", "install", "package_data", "commands",
-                  "build", "services", "suite"}
+                  "build", "services", "suite", "demo"}
 
 
 def read_manifest(path: str | Path) -> ArenaSpec:
@@ -89,7 +91,7 @@ def read_manifest(path: str | Path) -> ArenaSpec:
                      summary=data.get("summary", ""), extra=data.get("extra"), apt=tuple(data.get("apt", ())),
                      install=data.get("install"), package_data=tuple(data.get("package_data", ())),
                      commands=dict(data.get("commands", {})), build=data.get("build"), services=tuple(data.get("services", ())),
-                     suite=dict(data.get("suite", {})), folder=path.parent)
+                     suite=dict(data.get("suite", {})), demo=dict(data.get("demo", {})), folder=path.parent)
 
 
 def builtin_manifests(root: str | Path = BUILTIN_ROOT) -> list[Path]:
@@ -152,7 +154,12 @@ def spec(id: str) -> ArenaSpec:
 
 
 def make(id: str, **config: Any) -> Any:
-    """Creates a registered arena. ``config`` overrides the registered defaults."""
+    """Creates a registered arena. ``config`` overrides the registered defaults; with
+    ``remote=<url>`` it is a :class:`~arenas.remote.RemoteArena` on that env server instead."""
+    if "remote" in config:
+        from arenas.remote import RemoteArena
+
+        return RemoteArena(config.pop("remote"), id, **config)
     s = spec(id)
     return s.load()(**{**s.kwargs, **config})
 

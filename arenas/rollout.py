@@ -283,9 +283,10 @@ def validate_run(config: RunConfig, arena: Arena) -> None:
 
 
 def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None = None, resume: bool = False,
-        progress: bool = True) -> dict[str, Any]:
+        progress: bool = True, iterate: Callable[..., Iterator[Trajectory]] | None = None) -> dict[str, Any]:
     """Runs the episodes of ``config``; writes ``episodes.jsonl`` and ``run.json`` under ``out``.
-    Returns the summary (see :func:`arenas.stats.summarize`). Configuration errors
+    Returns the summary (see :func:`arenas.stats.summarize`). ``iterate`` plays the planned jobs
+    elsewhere (same signature as :func:`iter_rollouts`, e.g. on Ray). Configuration errors
     (:class:`~arenas.config.ConfigError`), an unreachable model server and a run folder in use
     raise before the first episode."""
     out_dir = Path(out) if out else None
@@ -313,7 +314,7 @@ def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None =
     bar = _Progress(len(jobs), config, enabled=progress)
     try:
         with bar:
-            for traj in iter_rollouts(config, agent_factory, jobs, pool=pool):
+            for traj in (iterate or iter_rollouts)(config, agent_factory, jobs, pool=pool):
                 if writer is not None:
                     traj = _write(writer, traj)
                 finished.append(traj)

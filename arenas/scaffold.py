@@ -23,6 +23,10 @@ summary = "Arithmetic word problems (a scaffold: replace with the domain)"
 [suite]
 split = "test"
 n = 20
+
+[demo]
+agents = ["oracle", "random"]
+n = 20
 '''
 
 INIT = '''"""The {id} arena (scaffolded by ``arenas new``)."""

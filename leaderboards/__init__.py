@@ -1,6 +1,22 @@
-"""Leaderboards: suite definitions, a results index built from run folders, Markdown rendering."""
+"""Leaderboards: versioned suites, a verified results database, ranking with statistics that
+respect dependence, a static site and trajectory export.
 
-from arenas.leaderboards.results import Result, load_results, render_markdown
-from arenas.leaderboards.suites import SUITES, SuiteEntry
+Names are imported on first use, so ``arenas`` commands register without the leaderboard's
+optional dependencies (SQLAlchemy, matplotlib, pandas) installed.
+"""
 
-__all__ = ["SUITES", "Result", "SuiteEntry", "load_results", "render_markdown"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {"ResultsDB": "db", "RejectedEntry": "ingest", "ingest_run": "ingest", "load_boards": "results",
+            "render_markdown": "results", "Suite": "suites", "SuiteEntry": "suites", "list_suites": "suites",
+            "load_suite": "suites"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -1,69 +1,83 @@
-"""The results index: run folders (run.json + episodes.jsonl) -> leaderboard rows -> Markdown."""
+"""Boards: the database's entries grouped by (suite, arena, split) and ranked; Markdown rendering."""
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arenas.leaderboards.suites import SUITES, SuiteEntry
-from arenas.stats import summarize
-from arenas.trajectory import read_trajectories
+from arenas.leaderboards.db import Entry, ResultsDB
+from arenas.leaderboards.ranking import Standing, rank
+from arenas.leaderboards.ratings import entry_label
+
+OTHER = "other runs"
+"""The board of entries that match no suite."""
+
+Boards = dict[tuple[str, str, str], list[Standing]]
 
 
-@dataclass
-class Result:
-    arena: str
-    split: str
-    agent: str
-    episodes: int
-    mean_reward: float
-    ci95: float
-    success_rate: float
-    invalid_action_rate: float
-    errors: int
-    run_dir: str
-    config: dict[str, Any]
+def boards(entries: list[Entry], suites: dict[str, dict[str, Any]]) -> Boards:
+    """(suite id or :data:`OTHER`, arena, split) -> ranked standings (by the suite's metric)."""
+    groups: dict[tuple[str, str, str], list[Entry]] = {}
+    for e in entries:
+        groups.setdefault((e.suite or OTHER, e.arena, e.split), []).append(e)
+    return {key: rank(rows, (suites.get(key[0]) or {}).get("metric", "mean_reward"))
+            for key, rows in sorted(groups.items())}
 
 
-def load_results(root: str | Path) -> list[Result]:
-    """Every run folder under ``root``; summaries are recomputed from the episodes, not trusted
-    from run.json, so an edited summary cannot change a leaderboard."""
-    results = []
-    for run_json in sorted(Path(root).rglob("run.json")):
-        episodes = run_json.parent / "episodes.jsonl"
-        if not episodes.exists():
-            continue
-        config = json.loads(run_json.read_text())["config"]
-        s = summarize(read_trajectories(episodes))
-        results.append(Result(config["arena"], config["split"], config["agent"], s["episodes"], s["mean_reward"],
-                              s["ci95"], s["success_rate"], s["invalid_action_rate"], s["errors"],
-                              str(run_json.parent), config))
-    return results
+def load_boards(db: ResultsDB, suite: str | None = None) -> Boards:
+    return boards(db.entries(suite=suite), db.suites())
 
 
-def in_suite(result: Result, suite: list[SuiteEntry]) -> bool:
-    return any(e.matches(result.config) and result.episodes >= e.n * e.rollouts for e in suite)
+def ingest_into_memory(runs: list[str | Path]) -> ResultsDB:
+    """An in-memory database of the run folders under ``runs`` (a board of just those runs). A
+    rejected run is reported on stderr and left out; if every run is rejected, that is an error."""
+    import sys
+
+    from arenas.leaderboards.ingest import RejectedEntry, find_runs, ingest_run
+
+    db = ResultsDB("sqlite://")
+    found = find_runs(runs)
+    rejected = []
+    for run_dir in found:
+        try:
+            ingest_run(db, run_dir)
+        except RejectedEntry as e:
+            rejected.append(e)
+            print(f"error: {e}", file=sys.stderr)
+    if found and len(rejected) == len(found):
+        raise rejected[0]
+    return db
 
 
-def render_markdown(results: list[Result], suite: str | None = None) -> str:
-    """One table per (arena, split), agents ranked by mean reward."""
-    if suite is not None:
-        results = [r for r in results if in_suite(r, SUITES[suite])]
-    groups: dict[tuple[str, str], list[Result]] = {}
-    for r in results:
-        groups.setdefault((r.arena, r.split), []).append(r)
+def interval(s: Standing) -> str:
+    if math.isnan(s.lo):
+        return f"{s.value:.3f}"
+    return f"{s.value:.3f} [{s.lo:.3f}, {s.hi:.3f}]"
+
+
+def tie_note(s: Standing) -> str:
+    """What the paired test says about this entry and the next one."""
+    v = s.versus_next
+    if v is None:
+        return ""
+    if not v["pairs"]:
+        return "no shared episodes with the next"
+    if s.distinguishable_from_next:
+        return "above the next (p<0.001)" if v["p"] < 0.001 else f"above the next (p={v['p']:.3f})"
+    return f"not distinguishable from the next (p={v['p']:.2f})"
+
+
+def render_markdown(boards: Boards) -> str:
+    """One table per board: rank, agent, metric with its 95% cluster-bootstrap interval, errors."""
     out = []
-    for (arena, split), rows in sorted(groups.items()):
-        out.append(f"### {arena} · {split}\n")
-        out.append("| rank | agent | reward (95% CI) | success | invalid actions | episodes | errors |")
-        out.append("|---:|---|---|---:|---:|---:|---:|")
-        rows.sort(key=lambda r: -r.mean_reward if not math.isnan(r.mean_reward) else math.inf)
-        for i, r in enumerate(rows, 1):
-            ci = "" if math.isnan(r.ci95) else f" ± {r.ci95:.3f}"
-            out.append(f"| {i} | `{r.agent}` | {r.mean_reward:.3f}{ci} | {r.success_rate:.1%} | "
-                       f"{r.invalid_action_rate:.1%} | {r.episodes} | {r.errors} |")
+    for (suite, arena, split), rows in boards.items():
+        out.append(f"### {arena} · {split} · {suite}\n")
+        out.append("| rank | agent | score [95% CI] | success | invalid actions | episodes | errors | verified | note |")
+        out.append("|---:|---|---|---:|---:|---:|---:|:---:|---|")
+        for s in rows:
+            invalid = s.invalid_actions / s.turns if s.turns else 0.0
+            out.append(f"| {s.rank} | `{entry_label(s.entry)}` | {interval(s)} | {s.success_rate:.1%} | {invalid:.1%} | "
+                       f"{s.episodes} | {s.errors} | {'yes' if s.entry.verified else 'no'} | {tie_note(s)} |")
         out.append("")
     return "\n".join(out)

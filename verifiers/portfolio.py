@@ -69,6 +69,9 @@ class EpisodeReference:
     """Annual grant (score > 50) or tax (score < 50) rate of the regulation term; 0 = off."""
     esg_scores: np.ndarray | None = None
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    span: tuple[int, int] | None = None
+    """First and last day index of the window: reported as ``details["time_span"]`` so a run's
+    summary can bootstrap overlapping windows in blocks over time."""
 
     @property
     def n_assets(self) -> int:
@@ -370,6 +373,8 @@ def rubric(weights: Mapping[str, float] | None = None) -> Rubric:
 def _breakdown(stats: EpisodeStats, reference: EpisodeReference) -> RewardBreakdown:
     out = rubric(reward_weights(reference)).score(stats, reference)
     out.details["invalid_periods"] = int(stats.invalid.sum())
+    if reference.span is not None:
+        out.details["time_span"] = [int(reference.span[0]), int(reference.span[1])]
     return out
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from gymnasium import spaces
 
 from arenas.arena import Arena, ArenaConfig, Policy
+from arenas.config import ConfigError
 from arenas.memory import baselines, tasks
 from arenas.memory.cost import PROFILES, touching_ops
 from arenas.memory.game import DEFAULT_ALIGNMENT, MALFORMED, SLOW, Game, Gaps
@@ -113,7 +114,11 @@ class MemoryConfig(ArenaConfig):
     lookahead: int = 3
     """Upcoming buffers shown in the text observation."""
     workloads: list[str] | str | None = None
-    """Restrict tasks to these workloads (a list or ``a,b``); given workloads appear in every split."""
+    """Restrict tasks to these workloads (a list or ``a,b``); each split keeps only the listed
+    workloads it holds, so a list never puts training tasks into dev or test."""
+    split_by: str = "workload"
+    """What dev/test hold out: ``workload`` (unseen graphs), ``family`` (unseen model families:
+    ResNet, UNet, Mixer, MobileNet, diffusion in test) or ``capacity`` (the tight tier)."""
     profiles: list[str] | str = field(default_factory=lambda: list(PROFILES))
     """Hardware profiles of the tasks (a list or ``a,b``)."""
     capacities: list[str] | str = field(default_factory=lambda: list(tasks.CAPACITY_FRACTIONS))
@@ -129,7 +134,7 @@ class MemoryArena(Arena):
     version = 0
     description = "mallocGame: map tensor buffers of real model graphs to fast/slow memory"
     reward_components = ("speedup", "invalid_actions")
-    policies = ("heuristic", "search", "random")
+    policies = ("heuristic", "best_rule", "search", "random")
     config_class = MemoryConfig
     action_grammar = "slow | fast@<offset>   (the last such phrase in the reply counts; offset in bytes)"
 
@@ -140,6 +145,9 @@ class MemoryArena(Arena):
         self.slots, self.alignment, self.lookahead = c.slots, c.alignment, c.lookahead
         self.invalid_action_penalty = c.invalid_action_penalty
         self.workloads, self.profiles, self.capacities = workloads, tuple(profiles), tuple(capacities)
+        if c.split_by not in tasks.SPLIT_MODES:
+            raise ConfigError(f"split_by must be one of {', '.join(tasks.SPLIT_MODES)}, got {c.split_by!r}")
+        self.split_by = c.split_by
         self.search_config = baselines.SearchConfig(**(c.search or {}))
         self.rubric = Rubric([Component("speedup", verifier.speedup, 1.0),
                               Component("invalid_actions", verifier.invalid_actions, self.invalid_action_penalty)],
@@ -157,7 +165,8 @@ class MemoryArena(Arena):
     # ---- tasks and episodes ---------------------------------------------------------
     def tasks(self, split: str) -> list[Task]:
         if split not in self._tasks:
-            self._tasks[split] = tasks.make_tasks(split, self.workloads, self.profiles, self.capacities)
+            self._tasks[split] = tasks.make_tasks(split, self.workloads, self.profiles, self.capacities,
+                                                  self.split_by)
         return self._tasks[split]
 
     def _reset(self, task: Task) -> Observation:
@@ -297,7 +306,8 @@ class MemoryArena(Arena):
 
     # ---- baseline policies ------------------------------------------------------------
     def policy(self, name: str) -> Policy | None:
-        """``heuristic`` (XLA-like greedy), ``search`` (beam search over priority orders) and
+        """``heuristic`` (XLA-like greedy), ``best_rule`` (the fastest of the one-line priority rules
+        by the cost model's own simulation), ``search`` (beam search over priority orders) and
         ``random`` (uniform over slow and the offered offsets), all for the current episode."""
         if name == "random":
             rng = np.random.default_rng(int(self.np_random.integers(2**63)))
@@ -308,16 +318,18 @@ class MemoryArena(Arena):
                 return "slow" if i == 0 else f"fast@{offered[i - 1]}"
 
             return random_policy
-        if name not in ("heuristic", "search"):
+        if name not in ("heuristic", "best_rule", "search"):
             return None
 
         def plan_policy(obs: Observation) -> str:
             g = self.game
             plan = self._plans.get(name)
             if plan is None:
-                plan = baselines.heuristic(g) if name == "heuristic" else \
-                    baselines.search(g, np.random.default_rng(int(self.np_random.integers(2**63))),
-                                     self.search_config)
+                if name == "search":
+                    plan = baselines.search(g, np.random.default_rng(int(self.np_random.integers(2**63))),
+                                            self.search_config)
+                else:
+                    plan = baselines.heuristic(g) if name == "heuristic" else baselines.best_rule(g)[1]
                 self._plans[name] = plan
             offset = int(plan.offset[g.current])
             if offset >= 0 and not g.is_legal(g.current, offset):  # the episode left the plan

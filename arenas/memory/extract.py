@@ -1,10 +1,10 @@
 """Regenerates the stored workloads: ``python -m arenas.memory.extract [names...]``.
 
 Each model of :mod:`arenas.memory.models` is exported with ``torch.export`` and lowered to core
-ATen ops. Every non-aliasing op becomes one op of the workload (aliasing ops such as ``view``
-and ``getitem`` cost nothing and merge into the buffer they alias); every tensor becomes one
-buffer with its size in bytes, its ``[start, end)`` live interval in op order, its defining op
-and its uses. FLOPs come from ``torch.utils.flop_counter``'s formulas evaluated on the export's
+ATen ops. Every non-aliasing op becomes one op of the workload (aliasing ops such as ``view``,
+``split`` and ``getitem`` cost nothing and merge into the buffer they alias; runtime assertions,
+which output nothing, are dropped); every tensor becomes one buffer with its size in bytes, its
+``[start, end)`` live interval in op order, its defining op and its uses. FLOPs come from ``torch.utils.flop_counter``'s formulas evaluated on the export's
 shape metadata (nothing is executed); ops without a formula count one FLOP per output element.
 
 Only this module needs torch; the arena reads the JSON it writes.
@@ -24,12 +24,18 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 
 from arenas.memory.models import (
+    DiffusionConfig,
+    LSTMConfig,
     MixerConfig,
     MLPConfig,
+    MobileNetConfig,
     ModelConfig,
+    MoEConfig,
     ResNetConfig,
+    T5Config,
     TransformerConfig,
     UNetConfig,
+    ViTConfig,
     build,
 )
 from arenas.memory.workloads import FORMAT_VERSION, WORKLOAD_DIR
@@ -49,6 +55,19 @@ WORKLOADS: dict[str, ModelConfig] = {
     "unet_small": UNetConfig(depth=3, width=32, image=128),
     "unet": UNetConfig(depth=4, width=64, image=160),
     "mixer": MixerConfig(layers=8, patch=16, image=160, hidden=512, token_mlp=256, channel_mlp=2048),
+    "vit_tiny": ViTConfig(layers=4, d_model=192, heads=3, patch=16, image=128),
+    "vit_small": ViTConfig(layers=8, d_model=384, heads=6, patch=16, image=160),
+    "t5_small": T5Config(layers=2, d_model=256, heads=4, d_ff=1024, src=128, tgt=64),
+    "t5_base": T5Config(layers=6, d_model=512, heads=8, d_ff=2048, src=256, tgt=128, vocab=8192),
+    "lstm_small": LSTMConfig(layers=2, hidden=256, seq=16, batch=8),
+    "lstm_large": LSTMConfig(layers=3, hidden=512, seq=32, batch=16),
+    "mobilenet_small": MobileNetConfig(stages=((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 2, 2)),
+                                       image=128),
+    "mobilenet_v2": MobileNetConfig(image=160),
+    "diffusion_small": DiffusionConfig(widths=(64, 128), image=32),
+    "diffusion_unet": DiffusionConfig(widths=(128, 256, 512), image=64),
+    "moe_small": MoEConfig(layers=2, d_model=256, heads=4, experts=8, d_ff=512, seq=128),
+    "moe_base": MoEConfig(layers=6, d_model=512, heads=8, experts=16, d_ff=1024, seq=256, vocab=8192),
 }
 """Workload name -> model config. Changing one changes the data: bump FORMAT_VERSION."""
 
@@ -105,7 +124,13 @@ def extract(name: str, cfg: ModelConfig) -> dict[str, Any]:
             node_buffers[node] = [new_buffer(node.name, node.meta["val"], kind, -1)]
         elif node.op == "call_function" and _is_alias(node.target):
             src = node_buffers[node.args[0]]
-            node_buffers[node] = [src[node.args[1]]] if node.target is operator.getitem else [src[0]]
+            if node.target is operator.getitem:
+                node_buffers[node] = [src[node.args[1]]]
+            else:  # a view, or a list of views (split, chunk): every one aliases the source
+                outs = node.meta.get("val")
+                node_buffers[node] = [src[0]] * (len(outs) if isinstance(outs, (tuple, list)) else 1)
+        elif node.op == "call_function" and not _tensors(node.meta.get("val")):
+            continue  # runtime checks (_assert_async ...): no output, nothing for a compiler to place
         elif node.op == "call_function":
             op = len(ops)
             read: list[int] = []

@@ -38,7 +38,7 @@ class BattleConfig:
     battle_format: str = teams.DEFAULT_FORMAT
     """Showdown format id: gen9vgc2025regi (default), gen9vgc2024regg, or gen9randomdoublesbattle."""
     team_set_size: int = 16
-    """VGC-Bench team-set size (1, 4 or 16 in-distribution teams) the train split draws from."""
+    """VGC-Bench team-set size (1, 4, 16 or 64 in-distribution teams) the train split draws from."""
     team_seed: int = 0
     """Seed choosing the team set."""
     mirror: bool = False
@@ -55,6 +55,9 @@ class BattleConfig:
     """Longest wait for the server (a stuck battle ends the episode as truncated)."""
     random_tasks: int = 100
     """Tasks per split in the random-doubles format (no team files)."""
+    observation_detail: bool = True
+    """Text view with what a player reads (types, stats, speed order, move category/accuracy/priority/PP,
+    effects, tera use); False: the plain view (smaller prompts)."""
 
 
 def make_rubric(shaped_weight: float) -> Rubric:
@@ -122,7 +125,10 @@ class PokemonBattleArena(MultiAgentArena):
         self._old_tags.clear()  # a fresh server numbers its battles from 1 again
         self.lease = server.acquire(self.config.restart_after)
         url = self.lease.server.websocket_url
-        self.players = {s: SeatPlayer(s, self.events, url, self.config.battle_format) for s in self.agents}
+        # no keepalive pings on a local socket: a loaded machine answering late must not drop a battle
+        self.players = {s: SeatPlayer(s, self.events, url, self.config.battle_format, ping_interval=None,
+                                      ping_timeout=None, open_timeout=self.config.timeout_s)
+                        for s in self.agents}
         for p in self.players.values():
             asyncio.run_coroutine_threadsafe(p.ps_client.logged_in.wait(), POKE_LOOP).result(self.config.timeout_s)
 
@@ -213,9 +219,10 @@ class PokemonBattleArena(MultiAgentArena):
         log = self.players[seat].logs.get(b.battle_tag, [])
         error = feedback or self._notes.pop(seat, "") or (f"server: {ev.error}" if ev.error else "")
         if b.teampreview:
-            text = render.team_preview_text(b) + (f"\nYour last action was rejected: {error}" if error else "")
+            text = render.team_preview_text(b, self.config.observation_detail)
+            text += f"\nYour last action was rejected: {error}" if error else ""
         else:
-            text = render.battle_text(b, log[self._seen[seat]:], error)
+            text = render.battle_text(b, log[self._seen[seat]:], error, log, self.config.observation_detail)
             if not feedback:
                 self._seen[seat] = len(log)
         messages = [{"role": "user", "content": text}]

@@ -1,14 +1,16 @@
 """The VGC team pool and the VGC-Bench protocol over it.
 
 Teams are Showdown export files in ``teams/`` described by ``teams/index.json`` (archetype, the
-formats each team is legal in, whether it is held out). The protocol: a seeded *team set* of
-1, 4 or 16 in-distribution teams is what an agent trains on; held-out teams are never in a team
-set, so evaluation can be in-distribution or on unseen teams. Mirror matches only when asked.
+formats each team is legal in, whether it is held out, where it comes from; ``teams/SOURCES.md``).
+The protocol: a seeded *team set* of 1, 4, 16 or 64 in-distribution teams is what an agent trains
+on; held-out teams are never in a team set, so evaluation can be in-distribution or on unseen
+teams. Mirror matches only when asked.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,7 +34,14 @@ class Team:
     @property
     def species(self) -> list[str]:
         blocks = [b for b in self.text.strip().split("\n\n") if b.strip()]
-        return [b.splitlines()[0].split(" @ ")[0].strip() for b in blocks]
+        return [species_of(b.strip().splitlines()[0]) for b in blocks]
+
+
+def species_of(line: str) -> str:
+    """The species on a set's first line: ``Nickname (Species) (F) @ Item`` -> ``Species``."""
+    name = re.sub(r" \([MF]\)$", "", line.split(" @ ")[0].strip())
+    m = re.search(r"\(([^()]+)\)$", name)
+    return m.group(1) if m else name
 
 
 @cache

@@ -11,6 +11,11 @@ Two faces on one episode:
   returns (clipped to [-1, 1]), the current drifted weights and the elapsed fraction. After a
   structured action the observation carries no text, so the step loop stays numpy-only.
 
+By default (``anonymize=True``) the text view, the task ids and prompts show the market under a
+disguise (labels, shifted dates, prices rescaled by powers of two; see
+:func:`~arenas.portfolio.data.anonymised`) so an LLM cannot recall the period; rewards are
+bit-identical to the real-name view.
+
 Rewards come from :mod:`arenas.verifiers.portfolio`: each step's reward is the period's net
 log return (config ``reward="excess"``: minus the equal-weight benchmark's); the last step adds
 the final breakdown to ``info``. An agent that uses up ``max_turns`` on tool calls holds its
@@ -29,9 +34,9 @@ from gymnasium import spaces
 from arenas.arena import ArenaConfig, Policy, ToolArena, ToolError
 from arenas.portfolio import render
 from arenas.portfolio.baselines import HEURISTIC, NAMES, BaselinePolicy
-from arenas.portfolio.data import Universe, load_universe
+from arenas.portfolio.data import Universe, anonymised, load_universe
 from arenas.portfolio.market import Market
-from arenas.portfolio.tasks import PERIOD_DAYS, TRADING_DAYS, make_tasks
+from arenas.portfolio.tasks import PERIOD_DAYS, make_tasks, periods_per_year
 from arenas.tools import Tool, tool
 from arenas.types import Action, Observation, RewardBreakdown, StepResult, Task
 from arenas.verifiers import portfolio as pv
@@ -45,8 +50,12 @@ class PortfolioConfig(ArenaConfig):
     max_turns: int = 0
     """Cap on agent turns; 0 = one per period plus ``tool_turns``."""
     universe: str = "sp500"
-    """``sp500`` (20 stocks, 1990-2022), ``factors`` (5 ETFs, 2014-2022) or ``indices`` (S&P 500 and
-    NASDAQ, 1999-2018); see :mod:`arenas.portfolio.data`."""
+    """``sp500`` (20 stocks, 1990-2022), ``factors`` (5 ETFs, 2014-2022; a held-out market with only
+    a test split) or ``indices`` (S&P 500 and NASDAQ, 1999-2018); see :mod:`arenas.portfolio.data`."""
+    anonymize: bool = True
+    """Show the text view (what an LLM reads) under stable labels (A01..), dates shifted by a fixed
+    50-100 years and prices rescaled per asset, so a model cannot recall what happened; returns and
+    rewards are bit-identical. The structured view carries no names, dates or prices either way."""
     rebalance: str = "weekly"
     """``daily`` (1 trading day), ``weekly`` (5) or ``monthly`` (21)."""
     horizon_days: int = 252
@@ -102,11 +111,13 @@ class PortfolioArena(ToolArena):
         """``universe`` may also be a loaded :class:`~arenas.portfolio.data.Universe` (tests)."""
         self.data = universe if isinstance(universe, Universe) else load_universe(universe)
         super().__init__(universe=self.data.name, **config)
+        self.view = anonymised(self.data) if self.cfg.anonymize else self.data
+        """What the episode shows and trades on: the data itself, or its anonymised twin."""
         self._max_turns_cap = self.cfg.max_turns or None
         self.max_turns = self._turn_budget(max(1, self.cfg.horizon_days // PERIOD_DAYS[self.cfg.rebalance]))
         self.invalid_action_penalty = self.cfg.invalid_penalty
         n, lookback = self.data.n_assets, self.cfg.lookback
-        self._obs_returns = np.clip(self.data.log_returns, -1.0, 1.0).astype(np.float32)
+        self._obs_returns = np.clip(self.view.log_returns, -1.0, 1.0).astype(np.float32)
         self._obs_returns.flags.writeable = False
         self.action_space = spaces.Box(0.0, 1.0, (n + 1,), np.float32)
         self.observation_space = spaces.Dict({
@@ -117,29 +128,44 @@ class PortfolioArena(ToolArena):
         self._tasks: dict[str, list[Task]] = {}
         self.market: Market | None = None
 
+    def info(self) -> dict[str, Any]:
+        d = super().info()
+        if self.cfg.anonymize:
+            d["description"] += ("; text view anonymised (default): tickers as stable labels A01.., dates "
+                                 "shifted 50-100 years, prices rescaled per asset (-c anonymize=false: real names)")
+        return d
+
     # ---- tasks ------------------------------------------------------------------------
     def tasks(self, split: str) -> list[Task]:
         if split not in self._tasks:
             c = self.cfg
-            self._tasks[split] = make_tasks(self.data, split, c.rebalance, c.horizon_days,
-                                            max(c.lookback, MIN_HISTORY), c.tasks_per_split, self.version)
+            made = make_tasks(self.data, split, c.rebalance, c.horizon_days, max(c.lookback, MIN_HISTORY),
+                              c.tasks_per_split, self.version)
+            self._tasks[split] = [self._disguised(t) for t in made] if c.anonymize else made
         return self._tasks[split]
+
+    def _disguised(self, task: Task) -> Task:
+        """The task as an anonymised agent may see it: id and prompt carry labels and shifted dates."""
+        real, shown = task.prompt["start"], self.view.date(task.reference["t0"])
+        return dataclasses.replace(task, id=task.id.replace(real, shown),
+                                   prompt={**task.prompt, "tickers": list(self.view.tickers), "start": shown})
 
     def episode_reference(self, task: Task) -> pv.EpisodeReference:
         """What the verifier needs to score ``task`` (its window's price relatives and the rules)."""
         ref = task.reference
-        market = Market(self.data, ref["t0"], ref["period_days"], ref["periods"])
+        market = Market(self.view, ref["t0"], ref["period_days"], ref["periods"])
         c = self.cfg
         return pv.EpisodeReference(
-            tickers=list(self.data.tickers), gross=market.gross_returns(), cost_bps=c.cost_bps,
-            cost_model=c.cost_model, periods_per_year=TRADING_DAYS / ref["period_days"], reward=c.reward,
-            invalid_penalty=c.invalid_penalty, esg_rate=c.esg_rate, esg_scores=self.data.esg_scores())
+            tickers=list(self.view.tickers), gross=market.gross_returns(), cost_bps=c.cost_bps,
+            cost_model=c.cost_model, periods_per_year=periods_per_year(ref["period_days"]), reward=c.reward,
+            invalid_penalty=c.invalid_penalty, esg_rate=c.esg_rate, esg_scores=self.data.esg_scores(),
+            span=(ref["t0"], ref["t0"] + ref["periods"] * ref["period_days"]))
 
     # ---- episode ----------------------------------------------------------------------
     def first_observation(self, task: Task) -> Observation:
         ref = task.reference
         c = self.cfg
-        self.market = Market(self.data, ref["t0"], ref["period_days"], ref["periods"], c.cost_bps, c.cost_model)
+        self.market = Market(self.view, ref["t0"], ref["period_days"], ref["periods"], c.cost_bps, c.cost_model)
         self._reference = self.episode_reference(task)
         periods, n = ref["periods"], self.data.n_assets
         self._targets = np.zeros((periods, n + 1))
@@ -152,7 +178,7 @@ class PortfolioArena(ToolArena):
             self._esg[:n] = c.esg_rate / self._reference.periods_per_year * (self.data.esg_scores() - 50) / 50
         self.max_turns = self._turn_budget(periods)
         names = [t.name for t in self.tools()]
-        system = render.rules(self.data.tickers, c.rebalance, periods, c.cost_bps, c.cost_model, names,
+        system = render.rules(self.view.tickers, c.rebalance, periods, c.cost_bps, c.cost_model, names,
                               c.esg_rate, c.reward)
         return Observation(messages=[{"role": "system", "content": system},
                                      {"role": "user", "content": render.summary(self.market, c.rebalance)}],
@@ -204,7 +230,7 @@ class PortfolioArena(ToolArena):
         action log holds everything else), so :func:`rescore` can replay the episode."""
         m = self.market
         k = m.k
-        target, problems = pv.repair_weights(submission, self.data.tickers, m.weights)
+        target, problems = pv.repair_weights(submission, self.view.tickers, m.weights)
         if extra_problems:
             problems = problems + extra_problems
         log_return, turnover = m.rebalance(target)
@@ -294,9 +320,9 @@ class PortfolioArena(ToolArena):
             ticker: one of the universe's tickers
             days: number of days (at least 2)
         """
-        names = [t.upper() for t in self.data.tickers]
+        names = [t.upper() for t in self.view.tickers]
         if ticker.strip().upper() not in names:
-            raise ToolError(f"unknown ticker {ticker!r}; tickers: {', '.join(self.data.tickers)}")
+            raise ToolError(f"unknown ticker {ticker!r}; tickers: {', '.join(self.view.tickers)}")
         return render.price_table(self.market, names.index(ticker.strip().upper()), self._days(days))
 
     # ---- baselines --------------------------------------------------------------------

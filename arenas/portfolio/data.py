@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,3 +142,20 @@ def load_universe(name: str) -> Universe:
     with np.load(folder / f"{name}.npz") as z:
         return Universe.from_prices(name, [str(t) for t in z["tickers"]], z["dates"], z["prices"],
                                     PROVENANCE[name])
+
+
+def anonymised(universe: Universe) -> Universe:
+    """The same market under a disguise an LLM cannot look up: tickers become stable labels
+    (``A01``.. in a fixed shuffled order), dates move forward by a fixed 50 to 100 years (whole
+    weeks, so weekdays stay) and each asset's prices are multiplied by a fixed power of two.
+
+    Powers of two keep every price ratio, hence every return and reward, bit-identical to the
+    real data; all three choices are seeded by the universe's name, so labels are stable across
+    episodes and runs."""
+    rng = np.random.default_rng(zlib.crc32(f"anonymise|{universe.name}".encode()))
+    n = universe.n_assets
+    labels = [f"A{i + 1:02d}" for i in rng.permutation(n)]
+    shift = np.timedelta64(7 * int(rng.integers(2609, 5218)), "D")
+    scale = np.exp2(rng.integers(-4, 5, size=n).astype(np.float64))
+    return Universe.from_prices(universe.name, labels, universe.dates + shift, universe.prices * scale,
+                                f"{universe.source} (anonymised)")

@@ -5,6 +5,7 @@ Decision ``k`` is taken at the close of day ``t0 + k * period_days``, seeing dat
 only; the returns that count lie in ``(t0, t0 + periods * period_days]``, all inside the era of
 the split. Train, dev and test eras never overlap, so no test-era return is ever trained on
 (the observation lookback of an early test window may reach back into dev-era prices: the past).
+The ``factors`` universe is a held-out second market: it has only a test split.
 """
 
 from __future__ import annotations
@@ -20,14 +21,21 @@ PERIOD_DAYS = {"daily": 1, "weekly": 5, "monthly": 21}
 """Trading days between rebalances (a fixed count of trading days, not calendar weeks/months)."""
 
 TRADING_DAYS = 252
+PERIODS_PER_YEAR = {1: 252.0, 5: 52.0, 21: 12.0}
+"""Bars per year by trading days per bar (daily 252, weekly 52, monthly 12), for annualising."""
+
+
+def periods_per_year(period_days: int) -> float:
+    return PERIODS_PER_YEAR.get(period_days, TRADING_DAYS / period_days)
+
 
 #: first and last calendar day (inclusive) whose returns belong to each split
 ERAS: dict[str, dict[str, tuple[str, str]]] = {
     # 1990 is history only: RRC's first 69 closes are stale (unchanged), zero variance
     "sp500": {"train": ("1991-01-01", "2012-12-31"), "dev": ("2013-01-01", "2017-12-31"),
               "test": ("2018-01-01", "2022-12-31")},
-    "factors": {"train": ("2014-01-01", "2016-12-31"), "dev": ("2017-01-01", "2017-12-31"),
-                "test": ("2018-01-01", "2022-12-31")},
+    # held out: a second market that only has a test split, never seen in training or selection
+    "factors": {"test": ("2014-04-01", "2022-12-31")},
     # the arch index series end in 2018, so this universe's test era is 2016-2018
     "indices": {"train": ("1999-01-01", "2012-12-31"), "dev": ("2013-01-01", "2015-12-31"),
                 "test": ("2016-01-01", "2018-12-31")},
@@ -64,6 +72,9 @@ def make_tasks(universe: Universe, split: str, rebalance: str, horizon_days: int
     if rebalance not in PERIOD_DAYS:
         raise ValueError(f"rebalance must be one of {', '.join(PERIOD_DAYS)}, got {rebalance!r}")
     h = PERIOD_DAYS[rebalance]
+    eras = ERAS.get(universe.name) or _default_eras(universe)
+    if split not in eras and split in ("train", "dev"):
+        return []  # a held-out universe (only a test split)
     a, b = era_bounds(universe, split)
     lo = max(a - 1, lookback)
     span = b - lo

@@ -170,3 +170,18 @@ def test_observation_messages_are_not_mutated(tokenizer):
     msgs = [{"role": "system", "content": "arena"}, {"role": "user", "content": "u"}]
     agent.act(Observation(messages=msgs))
     assert msgs[0]["content"] == "arena" and agent.history[0]["content"] == "S\n\narena"
+
+
+def test_a_token_reply_without_logprobs_makes_the_episode_text_only(tokenizer):
+    """The trainer must never take a made-up 0.0 for the sampler's log-probability."""
+
+    class NoLogprobs(ScriptedBackend):
+        def generate(self, prompt_ids, params):
+            completion = super().generate(prompt_ids, params)
+            completion.logprobs = None
+            return completion
+
+    agent = LLMAgent(NoLogprobs(tokenizer, ["I guess 3."]), LLMConfig())
+    _play(agent, GuessArena(max_turns=2))
+    record = agent.episode_record()
+    assert record["text_only"] is True and record["tokens"] is None

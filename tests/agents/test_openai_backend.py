@@ -278,3 +278,20 @@ def test_a_server_ignoring_max_tokens_is_refused_not_stored(stub):
     [t] = _rollouts(_agent_factory(server, max_response_bytes=1_000_000))
     assert t.error is not None and "larger than 1,000,000 bytes" in t.error
     assert len(t.to_json()) < 200_000
+
+
+def test_the_next_prompt_is_counted_before_it_is_sent(stub):
+    """The server counted 120 tokens so far; the arena's next message adds about 700 more, past a
+    600-token context: the agent ends the episode instead of sending a prompt the server refuses."""
+    server = stub(lambda k, body: (200, {"choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": "I think it is 5."}}], "usage": {"prompt_tokens": 100, "completion_tokens": 20}},
+        {}, 0.0))
+
+    class Verbose(GuessArena):
+        def on_text(self, action):
+            return "Please use the guess tool. " + "x" * 2000
+
+    factory = _agent_factory(server, max_context=600)
+    cfg = RunConfig(arena="guess", agent="openai:test", n=1)
+    [t] = list(iter_rollouts(cfg, factory, make_arena=lambda: Verbose(max_turns=5)))
+    assert t.error is None and t.termination == "context_exhausted" and len(server.bodies) == 1

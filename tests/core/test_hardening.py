@@ -224,6 +224,7 @@ def test_an_oversized_trajectory_line_is_shrunk():
     (["run", "nosuch"], "unknown arena 'nosuch'"),
     (["run", "sql", "--agent", "heuristic", "-n", "1"], "offers no 'heuristic' policy"),
     (["run", "sql", "--agent", "bogus:x", "-n", "1"], "unknown agent spec"),
+    (["run", "sql", "--agent", "python:arenas.baseline_agents:RandomAgent", "-o", "nope=1"], "takes no option nope"),
 ])
 def test_user_errors_print_one_line_and_exit_2(tmp_path, args, message):
     out = subprocess.run([sys.executable, "-m", "arenas.cli", *args], capture_output=True, text=True,

@@ -61,10 +61,13 @@ def test_resume_skips_finished_keys_and_repairs_torn_line(tmp_path):
         run(other, make_agent_factory("random"), out=tmp_path, resume=True, progress=False)
 
 
-def test_random_agent_and_invalid_actions_counted():
+def test_random_agent_and_invalid_actions_counted(tmp_path):
     cfg = RunConfig(arena="guess", agent="random", n=10, split="test", seed=0)
-    summary = run(cfg, make_agent_factory("random"), progress=False)
+    summary = run(cfg, make_agent_factory("random"), out=tmp_path, progress=False)
     assert summary["errors"] == 0 and 0 <= summary["success_rate"] < 1
+    trajs = list(read_trajectories(tmp_path / "episodes.jsonl"))
+    invalid = sum(bool(turn.info.get("invalid_action")) for t in trajs for turn in t.turns)
+    assert summary["invalid_action_rate"] == pytest.approx(invalid / sum(len(t.turns) for t in trajs))
 
 
 class TextAgent:

@@ -8,6 +8,7 @@ from gymnasium.utils.env_checker import check_env
 
 import arenas
 from arenas.agents import EpisodeContext, make_agent_factory
+from arenas.config import ConfigError
 from arenas.memory.game import MALFORMED, SLOW
 from arenas.types import Action
 
@@ -39,20 +40,31 @@ def test_first_observation_explains_the_game():
 
 def test_config_accepts_comma_separated_names():
     a = arenas.make("memory", workloads="gpt_tiny,unet_small", profiles="gpu", capacities="tight,loose")
-    assert sorted(t.id for t in a.tasks("test")) == [
+    assert sorted(t.id for t in a.tasks("train")) == [
         "gpt_tiny/gpu/loose", "gpt_tiny/gpu/tight", "unet_small/gpu/loose", "unet_small/gpu/tight"]
 
 
-def test_tasks_are_deterministic_and_split_by_workload():
-    a = arenas.make("memory")
-    splits = {s: a.tasks(s) for s in a.splits}
-    assert all(splits.values())
-    names = {s: {t.prompt["workload"] for t in ts} for s, ts in splits.items()}
-    assert not names["train"] & names["test"] and not names["train"] & names["dev"]
-    assert [t.id for t in a.sample_tasks("test", 5, seed=1)] == [t.id for t in a.sample_tasks("test", 5, seed=1)]
-    for t in splits["train"]:
-        assert 0.05 <= t.prompt["capacity_fraction"] <= 0.25
-        assert 0 < t.prompt["capacity_bytes"] < t.meta["peak_live_bytes"]
+@pytest.mark.parametrize("split_by", ["workload", "family", "capacity"])
+def test_splits_are_disjoint_in_every_mode_even_with_a_workload_list(split_by):
+    a = arenas.make("memory", split_by=split_by)
+    ids = {s: {t.id for t in a.tasks(s)} for s in a.splits}
+    assert all(ids.values())
+    assert not ids["train"] & ids["dev"] and not ids["train"] & ids["test"] and not ids["dev"] & ids["test"]
+    listed = arenas.make("memory", split_by=split_by, workloads="gpt_tiny,unet,vit_tiny,mixer")
+    for s in a.splits:  # a list narrows each split to its own tasks, never adds others
+        assert {t.id for t in listed.tasks(s)} <= ids[s]
+    held = {s: {t.meta["family"] for t in a.tasks(s)} for s in a.splits}
+    tiers = {s: {t.prompt["capacity_tier"] for t in a.tasks(s)} for s in a.splits}
+    if split_by == "family":
+        assert held["train"] >= {"gpt", "bert", "mlp"} and held["test"] >= {"resnet", "unet", "mixer"}
+        assert not held["train"] & (held["dev"] | held["test"])
+    if split_by == "capacity":
+        assert "tight" not in tiers["train"] and tiers["test"] == tiers["dev"] == {"tight"}
+
+
+def test_unknown_split_mode_is_a_config_error():
+    with pytest.raises(ConfigError, match="split_by"):
+        arenas.make("memory", split_by="model")
 
 
 def _to_first_offer(arena):
@@ -135,14 +147,18 @@ def test_penalties_are_part_of_the_total():
 
 def test_search_beats_the_heuristic_where_packing_is_tight():
     a = _arena(workloads=["unet"], capacities=["tight"])
-    pol = {}
-    last, _ = _play(a, lambda obs: pol.setdefault("p", a.policy("search"))(obs))
-    assert last.info["reward_breakdown"]["components"]["speedup"] > 0.005
+    task = a.tasks("test")[0]
+    margins = {}
+    for name in ("best_rule", "search"):
+        pol = {}
+        last, _ = _play(a, lambda obs, pol=pol, name=name: pol.setdefault("p", a.policy(name))(obs), task)
+        margins[name] = last.info["reward_breakdown"]["components"]["speedup"]
+    assert margins["best_rule"] > 0.005 and margins["search"] >= margins["best_rule"] - 1e-12
 
 
 def test_agent_specs_reach_the_arena_policies():
     a = _arena()
-    for spec in ("heuristic", "policy:search", "random"):
+    for spec in ("heuristic", "policy:best_rule", "policy:search", "random"):
         agent = make_agent_factory(spec)()
         obs = a.reset(a.tasks("train")[0], seed=3)
         agent.reset(EpisodeContext("memory", a.task.id, "train", 3, policy=a.policy,

@@ -14,7 +14,7 @@ CONFIGS = [
     {"rebalance": "daily", "horizon_days": 40},
     {"rebalance": "weekly", "horizon_days": 120, "cost_model": "trf", "cost_bps": 50},
     {"rebalance": "monthly", "horizon_days": 504, "reward": "excess", "esg_rate": 0.05},
-    {"universe": "factors", "rebalance": "weekly", "horizon_days": 100, "invalid_penalty": 0.01},
+    {"universe": "factors", "split": "test", "rebalance": "weekly", "horizon_days": 100, "invalid_penalty": 0.01},
     {"universe": "indices", "rebalance": "daily", "horizon_days": 30, "cost_model": "trf"},
 ]
 
@@ -43,7 +43,7 @@ def test_verifier_recomputes_every_reward_from_the_action_log(config):
         obs = arena.reset(seed=seed)
         log, rewards = [], []
         while True:
-            sub = _random_submission(rng, arena.data.tickers)
+            sub = _random_submission(rng, arena.view.tickers)
             result = arena.step(sub)
             log.append(sub)
             rewards.append(result.reward)
@@ -62,7 +62,7 @@ def test_verifier_recomputes_every_reward_from_the_action_log(config):
 
 
 def test_invalid_actions_never_crash_and_explain_themselves():
-    arena = arenas.make("portfolio", rebalance="daily", horizon_days=400, tool_turns=400)
+    arena = arenas.make("portfolio", rebalance="daily", horizon_days=400, tool_turns=400, anonymize=False)
     arena.reset(seed=3)
     rng = np.random.default_rng(0)
     junk = ["", "{", '{"AAPL": "x"}', "[1, 2]", '{"AAPL": -1}', '{"AAPL": 5, "CASH": 5}', None, 7, 2.5,
@@ -88,7 +88,7 @@ def test_invalid_actions_never_crash_and_explain_themselves():
 
 
 def test_tools_answer_without_moving_time_and_the_turn_budget_holds_to_the_end():
-    arena = arenas.make("portfolio", rebalance="weekly", horizon_days=50, max_turns=4)
+    arena = arenas.make("portfolio", rebalance="weekly", horizon_days=50, max_turns=4, anonymize=False)
     arena.reset(seed=0)
     names = {t.name for t in arena.tools()}
     assert names == {"returns", "covariance", "drawdown", "prices", "rebalance"}
@@ -99,7 +99,7 @@ def test_tools_answer_without_moving_time_and_the_turn_budget_holds_to_the_end()
     assert result.observation.messages[1]["content"].count("\n") == 3
     result = arena.step('<tool_call>{"name": "rebalance", "arguments": {"weights": {"MSFT": 1}}}</tool_call>')
     assert arena.market.k == 1 and result.info["submission"] == {"MSFT": 1}
-    assert arena.market.weights[arena.data.tickers.index("MSFT")] > 0.9
+    assert arena.market.weights[arena.view.tickers.index("MSFT")] > 0.9
     for _ in range(2):
         result = arena.step('<tool_call>{"name": "drawdown", "arguments": {}}</tool_call>')
     assert result.done and result.info["termination"] == "max_turns" and arena.market.finished
@@ -156,7 +156,7 @@ def test_a_recorded_trajectory_is_rescored_from_its_json_alone():
     from arenas.tools import as_action
     from arenas.trajectory import Trajectory, Turn
 
-    config = {"rebalance": "monthly", "horizon_days": 252, "cost_model": "trf", "max_turns": 11}
+    config = {"rebalance": "monthly", "horizon_days": 252, "cost_model": "trf", "max_turns": 11, "anonymize": False}
     arena = arenas.make("portfolio", split="dev", **config)
     obs = arena.reset(arena.tasks("dev")[3], seed=0)
     rng = np.random.default_rng(0)

@@ -45,3 +45,20 @@ def test_momentum_buys_the_top_quarter_with_positive_momentum():
     np.testing.assert_allclose(w, [0.5, 0.5, 0, 0, 0, 0, 0, 0, 0])
     r[:, 1] = -0.002
     np.testing.assert_allclose(b.momentum(r), [0.5, 0, 0, 0, 0, 0, 0, 0, 0.5])
+
+
+def test_heuristic_is_the_strongest_non_oracle_rule_on_the_dev_era():
+    import arenas
+
+    arena = arenas.make("portfolio", split="dev", rebalance="weekly", horizon_days=0)
+    task = arena.tasks("dev")[0]
+    totals = {}
+    for name in b.NAMES:
+        if name in ("oracle", "random"):
+            continue
+        obs, policy = arena.reset(task, seed=0), arena.policy(name)
+        while not (result := arena.step(policy(obs))).done:
+            obs = result.observation
+        totals[name] = result.info["reward_breakdown"]["total"]
+    assert max(totals, key=totals.get) == b.HEURISTIC
+    assert arena.policy("heuristic").name == b.HEURISTIC

@@ -25,7 +25,7 @@ def test_sp500_covers_1990_to_2022(sp500):
 @pytest.mark.parametrize("name", UNIVERSES)
 def test_eras_are_disjoint_and_ordered(name):
     u = load_universe(name)
-    bounds = [era_bounds(u, s) for s in ("train", "dev", "test")]
+    bounds = [era_bounds(u, s) for s in ("train", "dev", "test") if s in ERAS[name]]
     for (a1, b1), (a2, b2) in zip(bounds, bounds[1:], strict=False):
         assert a1 <= b1 < a2 <= b2
     if name == "sp500":
@@ -71,3 +71,9 @@ def test_own_data_gets_default_eras_and_bad_data_is_refused():
     assert all(len(arena.tasks(s)) == 4 for s in ("train", "dev", "test"))
     with pytest.raises(ValueError):
         Universe.from_prices("bad", ["a"], dates[:2], [[1.0], [-1.0]])
+
+
+def test_factors_is_a_held_out_market_with_only_a_test_split():
+    arena = arenas.make("portfolio", universe="factors", split="test")
+    assert arena.tasks("train") == [] and arena.tasks("dev") == [] and len(arena.tasks("test")) == 64
+    assert set(ERAS["factors"]) == {"test"}

@@ -25,7 +25,7 @@ def _play(arena, task, text: bool, steps: int):
                   "data": {k: np.array(v) for k, v in obs.data.items()}}
         if text:
             record["tools"] = arena.step(TOOLS).observation.text
-            action = json.dumps({t: round(float(w), 3) for t, w in zip(arena.data.tickers, rng.dirichlet(np.ones(n)),
+            action = json.dumps({t: round(float(w), 3) for t, w in zip(arena.view.tickers, rng.dirichlet(np.ones(n)),
                                                                      strict=True)})
         else:
             action = rng.random(n + 1)
@@ -38,7 +38,7 @@ def _play(arena, task, text: bool, steps: int):
 
 
 @pytest.mark.parametrize("text, config", [
-    (True, {"rebalance": "weekly", "horizon_days": 200}),
+    (True, {"rebalance": "weekly", "horizon_days": 200, "anonymize": False}),
     (False, {"rebalance": "daily", "horizon_days": 120, "cost_model": "trf"}),
     (False, {"rebalance": "monthly", "horizon_days": 600, "esg_rate": 0.03, "reward": "excess"}),
 ])

@@ -1,0 +1,1 @@
+"""Bridges to the frameworks users train with (each imports its framework lazily)."""
