@@ -31,17 +31,25 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from arenas.engines.sql import QueryError, ReadOnlySQLite
+from arenas.engines.sql import QueryError, ReadOnlySQLite, StepBudgetExceeded
 from arenas.verifiers.base import Verdict
 from arenas.verifiers.sql_compare import Probe, Rows, Ties, norm_rows, results_equal, split_probe, tie_probe
-from arenas.verifiers.sql_suite import boundary_neighbour, neighbour_paths
+from arenas.verifiers.sql_distill import Distilled, build_copy, cached_distill, distill, forget_distilled
+from arenas.verifiers.sql_suite import neighbour_paths
 
-SUITE_SIZE = 8
-DEFAULT_TIMEOUT_S = 2.0
-GOLD_TIMEOUT_S = 30.0
+SUITE_SIZE = 7
+"""Shared neighbours per gold (the distilled targeted copies come on top)."""
+DEFAULT_TIMEOUT_S = 60.0
+"""A wall-clock safety net only: verdicts are decided by step budgets, the same on any machine."""
+GOLD_TIMEOUT_S = 60.0
+MIN_STEPS = 250_000
+"""A prediction's step budget on a database is ``max(MIN_STEPS, SLOW_FACTOR x the gold's steps
+there)`` (a step is :data:`~arenas.engines.sql.STEP` SQLite instructions; the floor is about
+two seconds of CPU)."""
+SLOW_FACTOR = 20
 MAX_SET_ROWS = 100_000
 GOLD_CACHE_SIZE = 4096
-BOUNDARY_CACHE_SIZE = 32
+COPY_CACHE_SIZE = 32
 
 
 # ---- execution ---------------------------------------------------------------------------------
@@ -75,8 +83,8 @@ def _transpile_postgres(sql: str) -> str | None:
 # ---- gold results on the suite -----------------------------------------------------------------
 @dataclass
 class GoldRun:
-    """The gold rows on one database of the suite. ``path`` is None for the in-memory boundary
-    neighbour, which is rebuilt (deterministically) when evicted from its cache."""
+    """The gold rows on one database of the suite. ``path`` is None for a targeted copy (an
+    in-memory copy of the original with ``updates``, rebuilt when evicted from its cache)."""
 
     name: str
     path: Path | None
@@ -85,56 +93,66 @@ class GoldRun:
     ties: Ties | None = None
     seconds: float = 0.0
     """how long the gold query took here: a prediction's cost is guessed from it"""
+    steps: int = 0
+    """the gold's work here, in steps: a prediction's budget is a multiple of it"""
+    updates: tuple = ()
+
+    @property
+    def budget(self) -> int:
+        return max(MIN_STEPS, SLOW_FACTOR * self.steps)
 
 
 _gold_cache: OrderedDict[tuple[str, str], list[GoldRun]] = OrderedDict()
-_boundary_cache: OrderedDict[tuple[str, str, int], ReadOnlySQLite | None] = OrderedDict()
+_copy_cache: OrderedDict[tuple, ReadOnlySQLite] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _boundary(db_path: Path, gold_sql: str) -> ReadOnlySQLite | None:
-    key = (str(db_path), gold_sql, os.getpid())
+def _copy(db_path: Path, updates: tuple) -> ReadOnlySQLite:
+    key = (str(db_path), updates, os.getpid())
     with _cache_lock:
-        if key in _boundary_cache:
-            _boundary_cache.move_to_end(key)
-            return _boundary_cache[key]
-    mem = boundary_neighbour(db_path, gold_sql)
-    db = ReadOnlySQLite(None, conn=mem, close_on_drop=True) if mem is not None else None
+        if key in _copy_cache:
+            _copy_cache.move_to_end(key)
+            return _copy_cache[key]
+    db = ReadOnlySQLite(None, conn=build_copy(db_path, list(updates)), close_on_drop=True)
     with _cache_lock:
-        db = _boundary_cache.setdefault(key, db)
-        while len(_boundary_cache) > BOUNDARY_CACHE_SIZE:
-            _boundary_cache.popitem(last=False)
+        db = _copy_cache.setdefault(key, db)
+        while len(_copy_cache) > COPY_CACHE_SIZE:
+            _copy_cache.popitem(last=False)
     return db
 
 
 def _database(run: GoldRun, db_path: Path, gold_sql: str) -> ReadOnlySQLite:
-    if run.path is not None:
-        return _conn(run.path)
-    db = _boundary(db_path, gold_sql)
-    assert db is not None  # a boundary run exists only for queries that have one
-    return db
+    return _conn(run.path) if run.path is not None else _copy(db_path, run.updates)
 
 
-def _run_gold(name: str, path: Path | None, db: ReadOnlySQLite, gold_sql: str, probe: Probe | None) -> GoldRun:
+def _run_gold(name: str, path: Path | None, db: ReadOnlySQLite, gold_sql: str, probe: Probe | None,
+              updates: tuple = ()) -> GoldRun:
     """The gold rows on one database, through the tie probe where the query has one."""
     start = time.perf_counter()
     if probe is not None:
         try:
             rows, ties = split_probe(db.query(probe.sql, GOLD_TIMEOUT_S, None, None)[1], probe)
-            return GoldRun(name, path, rows, ties, time.perf_counter() - start)
+            return GoldRun(name, path, rows, ties, time.perf_counter() - start, db.last_steps, updates)
         except QueryError:
             pass
     rows = norm_rows(db.query(gold_sql, GOLD_TIMEOUT_S, None, None)[1])
-    return GoldRun(name, path, rows, None, time.perf_counter() - start)
+    return GoldRun(name, path, rows, None, time.perf_counter() - start, db.last_steps, updates)
 
 
-def gold_suite(db_path: str | Path, gold_sql: str, size: int = SUITE_SIZE) -> list[GoldRun]:
-    """The original database and ``size`` neighbours with the gold rows on each: the boundary
-    neighbour of the query's numeric constants (if it has any), then the prebuilt neighbours
-    most telling for this query (its result there is non-empty and differs from the original;
-    the pool is scanned in order until enough of those are found). Cached in memory."""
+def _freeze(updates: list) -> tuple:
+    return tuple((sql, tuple(params)) for sql, params in updates)
+
+
+def gold_suite(db_path: str | Path, gold_sql: str, size: int = SUITE_SIZE, order: bool | None = None) -> list[GoldRun]:
+    """The original database, ``size`` shared neighbours and the gold's distilled targeted
+    copies, with the gold rows on each. The shared ones are the most telling for this query
+    (its result there is non-empty and differs from the original; the pool is scanned in order
+    until enough of those are found); the targeted ones catch the plausible wrong variants the
+    others miss (:mod:`arenas.verifiers.sql_distill`, computed once per gold and cached on
+    disk). Cached in memory."""
     path = Path(db_path).resolve()
-    key = (str(path), gold_sql)
+    order = bool(re.search(r"\border\s+by\b", gold_sql, re.IGNORECASE)) if order is None else order
+    key = (str(path), gold_sql, order)
     with _cache_lock:
         if key in _gold_cache:
             _gold_cache.move_to_end(key)
@@ -142,11 +160,8 @@ def gold_suite(db_path: str | Path, gold_sql: str, size: int = SUITE_SIZE) -> li
     probe = tie_probe(gold_sql)
     original = _run_gold("original", path, _conn(path), gold_sql, probe)
     suite = [original]
-    boundary = _boundary(path, gold_sql)
-    if boundary is not None:
-        suite.append(_run_gold("boundary neighbour", None, boundary, gold_sql, probe))
     baseline = Counter(original.rows)
-    wanted = size + 1 - len(suite)
+    wanted = size
     ranked = []
     for k, npath in enumerate(neighbour_paths(path)):
         try:
@@ -158,6 +173,9 @@ def gold_suite(db_path: str | Path, gold_sql: str, size: int = SUITE_SIZE) -> li
             break  # enough neighbours that change a non-empty result: the rest cannot rank higher
     ranked.sort(key=lambda x: x[:2])
     suite += [g for *_, g in ranked[:wanted]]
+    for pick in distilled_suite(path, gold_sql, order, suite, probe).picks:
+        updates = _freeze(pick.updates)
+        suite.append(_run_gold(pick.name, None, _copy(path, updates), gold_sql, probe, updates))
     with _cache_lock:
         _gold_cache[key] = suite
         while len(_gold_cache) > GOLD_CACHE_SIZE:
@@ -165,7 +183,32 @@ def gold_suite(db_path: str | Path, gold_sql: str, size: int = SUITE_SIZE) -> li
     return suite
 
 
+def distilled_suite(path: Path, gold_sql: str, order: bool, default: list[GoldRun],
+                    probe: Probe | None) -> Distilled:
+    """The gold's distilled targeted copies against the ``default`` suite (cached on disk)."""
+    def run_gold(db: ReadOnlySQLite) -> tuple[Rows, Ties | None, int]:
+        run = _run_gold("", None, db, gold_sql, probe)
+        return run.rows, run.ties, run.budget
+
+    def compute() -> Distilled:
+        dbs = [(_database(run, path, gold_sql), (run.rows, run.ties, run.budget)) for run in default]
+        return distill(path, gold_sql, order, dbs, run_gold)
+
+    return cached_distill(path, gold_sql, compute)
+
+
+def clear_caches() -> None:
+    """Forgets every gold result and targeted copy held in memory (the disk caches stay)."""
+    with _cache_lock:
+        _gold_cache.clear()
+        _copy_cache.clear()
+        _original_cache.clear()
+        _original_steps.clear()
+    forget_distilled()
+
+
 _original_cache: OrderedDict[tuple[str, int, int, str], Rows] = OrderedDict()
+_original_steps: dict[tuple[str, int, int, str], int] = {}
 
 
 def _version(path: Path) -> tuple[str, int, int]:
@@ -185,10 +228,13 @@ def original_gold_rows(db_path: str | Path, gold_sql: str) -> Rows:
         if key in _original_cache:
             _original_cache.move_to_end(key)
             return _original_cache[key]
-    rows = _conn(path).query(gold_sql, GOLD_TIMEOUT_S, None, None)[1]
+    db = _conn(path)
+    rows = db.query(gold_sql, GOLD_TIMEOUT_S, None, None)[1]
+    _original_steps[key] = db.last_steps
     with _cache_lock:
         _original_cache[key] = rows
         while len(_original_cache) > GOLD_CACHE_SIZE:
+            _original_steps.pop(next(iter(_original_cache)), None)
             _original_cache.popitem(last=False)
     return rows
 
@@ -246,18 +292,19 @@ def _remember(key: tuple, outcome: _Outcome) -> None:
 
 
 def _run_candidate(db: ReadOnlySQLite, sql: str, max_rows: int | None, context: Mapping[str, Any],
-                   details: dict[str, Any]) -> Rows:
+                   details: dict[str, Any], max_steps: int) -> Rows:
     """Runs the prediction, retrying PostgreSQL syntax transpiled to SQLite once it failed."""
     timeout = float(context.get("timeout_s", DEFAULT_TIMEOUT_S))
     sql = details.get("transpiled", sql)
     try:
-        _, rows, truncated = db.query(sql, timeout, max_rows)
-    except QueryError:
+        _, rows, truncated = db.query(sql, timeout, max_rows, max_steps=max_steps)
+    except QueryError as e:
         pg = str(context.get("dialect", "sqlite")).lower().startswith("postgres")
-        if not pg or "transpiled" in details or (alt := _transpile_postgres(sql)) is None:
+        if (not pg or isinstance(e, StepBudgetExceeded) or "transpiled" in details
+                or (alt := _transpile_postgres(sql)) is None):
             raise
         details["transpiled"] = alt
-        _, rows, truncated = db.query(alt, timeout, max_rows)
+        _, rows, truncated = db.query(alt, timeout, max_rows, max_steps=max_steps)
     if truncated:
         details["truncated"] = True
     return rows
@@ -266,12 +313,13 @@ def _run_candidate(db: ReadOnlySQLite, sql: str, max_rows: int | None, context: 
 # ---- the verifiers ----------------------------------------------------------------------------------
 def _speculate(run: GoldRun, db_path: Path, gold_sql: str, sql: str, timeout: float,
                order: bool) -> tuple[str, str | None]:
-    """One database of the suite, on a worker thread: ``("equal" | "different" | "error", error)``."""
+    """One database of the suite, on a worker thread: ``("equal" | "different" | "error" |
+    "too slow", error)``."""
     db = _database(run, db_path, gold_sql)
     try:
-        _, rows, truncated = db.query(sql, timeout, len(run.rows) + 1)
+        _, rows, truncated = db.query(sql, timeout, len(run.rows) + 1, max_steps=run.budget)
     except QueryError as e:
-        return "error", e.message
+        return ("too slow" if isinstance(e, StepBudgetExceeded) else "error"), e.message
     if truncated or not results_equal(run.rows, rows, order, run.ties, True):
         return "different", None
     return "equal", None
@@ -307,7 +355,7 @@ def test_suite_equivalent(candidate_sql: Any, reference: Mapping[str, Any], cont
     if not isinstance(candidate_sql, str) or not candidate_sql.strip():
         return Verdict.fail("no SQL submitted")
     db_path = _db_path(context).resolve()
-    suite = gold_suite(db_path, gold_sql)
+    suite = gold_suite(db_path, gold_sql, order=order)
     details: dict[str, Any] = {"databases": len(suite), "order_matters": order}
 
     def check(n_ok: int) -> Verdict | None:
@@ -315,12 +363,13 @@ def test_suite_equivalent(candidate_sql: Any, reference: Mapping[str, Any], cont
         original = n_ok == 0 and run.path == db_path
         try:  # one row more than the gold is enough to know the bags differ
             db = _database(run, db_path, gold_sql)
-            rows = _run_candidate(db, candidate_sql, len(run.rows) + 1, context, details)
+            rows = _run_candidate(db, candidate_sql, len(run.rows) + 1, context, details, run.budget)
         except QueryError as e:
-            if original:
+            slow = isinstance(e, StepBudgetExceeded)
+            if original and not slow:
                 _remember(_memo_key(db_path, candidate_sql, context),
                           _Outcome(None, e.message, details.get("transpiled")))
-            return Verdict(0.0, False, {**details, "reason": "error", "database": run.name,
+            return Verdict(0.0, False, {**details, "reason": "too slow" if slow else "error", "database": run.name,
                                          "error": e.message, "equal_on": n_ok})
         if original and "truncated" not in details:
             _remember(_memo_key(db_path, candidate_sql, context), _Outcome(rows, None, details.get("transpiled")))
@@ -365,8 +414,8 @@ def test_suite_equivalent(candidate_sql: Any, reference: Mapping[str, Any], cont
                 if status == "different":
                     return Verdict(0.0, False, {**details, "reason": "different result", "database": name,
                                                  "equal_on": n_ok})
-                if status == "error" and (not pg or "transpiled" in details):
-                    return Verdict(0.0, False, {**details, "reason": "error", "database": name,
+                if status == "too slow" or (status == "error" and (not pg or "transpiled" in details)):
+                    return Verdict(0.0, False, {**details, "reason": status, "database": name,
                                                  "error": error, "equal_on": n_ok})
                 start = n_ok  # an exception, or an error that transpiling may fix: one by one from here
                 break
@@ -403,7 +452,9 @@ def execution_accuracy(candidate_sql: Any, reference: Mapping[str, Any], context
     else:
         details.pop("transpiled", None)
         try:
-            rows = _run_candidate(_conn(path), candidate_sql, MAX_SET_ROWS, context, details)
+            steps = _original_steps.get((*_version(path), gold_sql), 0)
+            rows = _run_candidate(_conn(path), candidate_sql, MAX_SET_ROWS, context, details,
+                                  max(MIN_STEPS, SLOW_FACTOR * steps))
         except QueryError as e:
             return Verdict(0.0, False, {"reason": "error", "error": e.message})
     if details.pop("truncated", False):

@@ -24,21 +24,17 @@ unique names). Primary keys and columns that foreign keys reference are never ch
 neighbour is checked with ``PRAGMA foreign_key_check``. This pool is built once per database
 file (keyed by its checksum) under ``$ARENAS_HOME/sql/neighbours``.
 
-Per gold query, :func:`boundary_neighbour` adds an in-memory copy in which the columns the
-query names hold its constants (numbers with their nearest values ``c-1, c, c+1``, and string
-literals), the cheap part of the paper's constant-aware fuzzing; the verifier then picks the pool neighbours on
-which the gold result is non-empty and differs from the original (a stand-in for distillation).
+The verifier picks, per gold query, the pool neighbours on which the gold result is non-empty
+and differs from the original, and adds the targeted copies distilled for that query
+(:mod:`arenas.verifiers.sql_distill`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-import re
 import shutil
 import sqlite3
 import threading
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -88,7 +84,7 @@ class Table:
                 | {i for i, c in enumerate(self.columns) if (self.name, c) in referenced})
 
 
-def _referenced(tables: dict[str, Table]) -> set[tuple[str, str]]:
+def referenced_columns(tables: dict[str, Table]) -> set[tuple[str, str]]:
     return {(fk.parent, c) for t in tables.values() for fk in t.fks for c in fk.parent_columns}
 
 
@@ -210,7 +206,7 @@ def _decimals(v: float) -> int:
 
 def mutate(tables: dict[str, Table], p: Profile, rng: np.random.Generator) -> None:
     """Applies one neighbour's mutations in place, parents before children."""
-    referenced = _referenced(tables)
+    referenced = referenced_columns(tables)
     for name in _parents_first(tables):
         t = tables[name]
         n_cols = len(t.columns)
@@ -383,47 +379,17 @@ def neighbour_paths(db_path: str | Path, size: int = POOL_SIZE) -> list[Path]:
         return _suites[key][:size]
 
 
-_NUMBER_CONSTANT = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
-_NOT_CODE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/", re.S)
-_STRING_LITERAL = re.compile(r"'((?:[^']|'')*)'")
-_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
-_LIMIT_ARGS = re.compile(r"\b(?:limit|offset)\s+\d+(?:\s*,\s*\d+)?", re.I)
-
-
-def numeric_constants(sql: str) -> list[float]:
-    """Numbers a query compares with (string literals, identifiers and LIMIT/OFFSET left out)."""
-    code = _LIMIT_ARGS.sub(" ", _NOT_CODE.sub(" ", sql))
-    return sorted({float(m) for m in _NUMBER_CONSTANT.findall(code)})
-
-
-def text_constants(sql: str) -> list[str]:
-    """String literals of a query, with LIKE's ``%`` wildcards removed."""
-    code = _COMMENTS.sub(" ", sql)
-    found = {m.replace("''", "'").replace("%", "") for m in _STRING_LITERAL.findall(code)}
-    return sorted(v for v in found if v.strip())
-
-
-def _boundary_values(c: float, integer: bool) -> list[float]:
-    if integer:
-        base = [math.floor(c), math.ceil(c)] if c != int(c) else [int(c)]
-        return [*base, base[0] - 1, base[-1] + 1]
-    text = repr(c)
-    step = 10.0 ** -min(len(text.split(".")[1]) if "." in text else 2, 4)
-    return [c, round(c - step, 6), round(c + step, 6)]
-
-
 @dataclass
-class _Snapshot:
+class Snapshot:
     data: bytes
     tables: dict[str, Table]
-    stats: dict[tuple[str, str], tuple] = field(default_factory=dict)
 
 
-_snapshots: dict[tuple[str, int, int], _Snapshot] = {}
+_snapshots: dict[tuple[str, int, int], Snapshot] = {}
 _snapshots_lock = threading.Lock()
 
 
-def _snapshot(db_path: Path) -> _Snapshot:
+def snapshot(db_path: Path) -> Snapshot:
     """The database's bytes and schema, read once per file version (copies start from here)."""
     stat = db_path.stat()
     key = (str(db_path), stat.st_mtime_ns, stat.st_size)
@@ -431,85 +397,9 @@ def _snapshot(db_path: Path) -> _Snapshot:
         if key not in _snapshots:
             src = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
             try:
-                _snapshots[key] = _Snapshot(src.serialize(), read_tables(src, rows=False))
+                _snapshots[key] = Snapshot(src.serialize(), read_tables(src, rows=False))
             finally:
                 src.close()
             while len(_snapshots) > 8:
                 _snapshots.pop(next(iter(_snapshots)))
         return _snapshots[key]
-
-
-def _text_type(declared: str) -> bool:
-    return any(a in declared for a in ("CHAR", "CLOB", "TEXT"))
-
-
-def boundary_neighbour(db_path: str | Path, sql: str, share: float = 0.15) -> sqlite3.Connection | None:
-    """An in-memory copy of the database where a share of the cells of every column the query
-    names holds the query's constants: numbers and their nearest values (``c-1, c, c+1``) in
-    numeric columns, so ``>`` for ``>=`` or a neighbouring threshold stops agreeing with the
-    gold; string literals (LIKE's ``%`` removed) in text columns, so the rows a filter selects
-    change and a hard-coded answer stops matching. None if the query has no constant."""
-    numbers, strings = numeric_constants(sql), text_constants(sql)
-    if not numbers and not strings:
-        return None
-    snap = _snapshot(Path(db_path).resolve())
-    mem = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-    mem.deserialize(snap.data)
-    words = set(re.findall(r"\w+", sql.lower()))
-    referenced = _referenced(snap.tables)
-    mem.execute("BEGIN")
-    for t in snap.tables.values():
-        frozen = t.frozen_columns(referenced) | {i for u in t.unique for i in u}
-        for i, ty in enumerate(t.types):
-            if i in frozen or t.columns[i].lower() not in words:
-                continue
-            if _numeric_type(ty) and numbers:
-                values = _numeric_boundary(mem, snap, t.name, t.columns[i], numbers)
-            elif _text_type(ty) and strings:
-                values = _fitting_strings(mem, snap, t.name, t.columns[i], strings)
-            else:
-                continue
-            if not values:
-                continue
-            table, col = quote_ident(t.name), quote_ident(t.columns[i])
-            cases = " ".join(f"WHEN {j} THEN ?" for j in range(len(values)))
-            h = f"((rowid * 2654435761 + {zlib.crc32(f'{sql}/{col}'.encode())}) % 1000003)"
-            try:  # rows picked by a hash of their rowid, so the copy is the same every time
-                mem.execute(f"UPDATE {table} SET {col} = CASE ({h} / 1000) % {len(values)} {cases} END "
-                            f"WHERE {h} % 1000 < {int(share * 1000)}", values)
-            except sqlite3.OperationalError:  # WITHOUT ROWID table
-                continue
-    mem.execute("COMMIT")
-    return mem
-
-
-def _numeric_boundary(mem: sqlite3.Connection, snap: _Snapshot, table: str, column: str,
-                      constants: list[float]) -> list[float]:
-    """The boundary values of the constants that fall near the column's range."""
-    if (table, column) not in snap.stats:
-        snap.stats[(table, column)] = mem.execute(
-            f"SELECT MIN({quote_ident(column)}), MAX({quote_ident(column)}), typeof(MAX({quote_ident(column)})) FROM {quote_ident(table)}").fetchone()
-    lo, hi, kind = snap.stats[(table, column)]
-    if not isinstance(lo, int | float) or not isinstance(hi, int | float):
-        return []
-    span = max(hi - lo, 1)
-    return [v for c in constants if lo - span <= c <= hi + span for v in _boundary_values(c, kind == "integer")]
-
-
-def _shape(text: str) -> str:
-    return re.sub(r"[A-Za-z]", "a", re.sub(r"\d", "9", text))
-
-
-def _fitting_strings(mem: sqlite3.Connection, snap: _Snapshot, table: str, column: str,
-                     strings: list[str]) -> list[str]:
-    """The string constants that fit a text column: all of them for free text, only those of
-    the column's format (a date for a date-time) where nine in ten values share one (dates, codes),
-    so a date column never receives ``'USA'`` and date functions keep working."""
-    key = (table, column, "shape")
-    if key not in snap.stats:
-        sample = [r[0] for r in mem.execute(f"SELECT {quote_ident(column)} FROM {quote_ident(table)} WHERE {quote_ident(column)} "
-                                            f"IS NOT NULL LIMIT 200") if isinstance(r[0], str)]
-        shapes = Counter(_shape(v) for v in sample).most_common(1)
-        snap.stats[key] = (shapes[0][0] if shapes and shapes[0][1] >= 0.9 * len(sample) else None,)
-    (shape,) = snap.stats[key]
-    return [v for v in strings if shape is None or shape == _shape(v) or shape.startswith(_shape(v) + " ")]

@@ -35,6 +35,8 @@ DENIED_FUNCTIONS = {"load_extension", "fts3_tokenizer", "readfile", "writefile",
 MAX_VALUE_BYTES = 1_000_000
 MAX_RESULT_BYTES = 16_000_000
 MAX_SQL_CHARS = 100_000
+STEP = 2000
+"""Virtual-machine instructions between two calls of the progress handler (one step)."""
 
 _ACTION_NAMES = {getattr(sqlite3, f"SQLITE_{n}"): n.replace("_", " ") for n in (
     "CREATE_INDEX", "CREATE_TABLE", "CREATE_TEMP_INDEX", "CREATE_TEMP_TABLE", "CREATE_TEMP_TRIGGER",
@@ -61,6 +63,11 @@ class QueryError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class StepBudgetExceeded(QueryError):
+    """A query ran past its step budget (:meth:`ReadOnlySQLite.query`'s ``max_steps``): a limit
+    that, unlike a deadline, does not depend on how fast the machine is."""
 
 
 def split_statements(sql: str) -> list[str]:
@@ -181,11 +188,14 @@ class _Guard:
     so the connection's callbacks do not point back at the object that owns the connection: a
     dropped in-memory copy is freed at once, not by a later garbage collection."""
 
-    __slots__ = ("deadline", "denied")
+    __slots__ = ("deadline", "denied", "max_steps", "over_steps", "steps")
 
     def __init__(self) -> None:
         self.deadline = math.inf
         self.denied: str | None = None
+        self.steps = 0
+        self.max_steps = math.inf
+        self.over_steps = False
 
     def authorize(self, action: int, arg1: Any, arg2: Any, db: Any, trigger: Any) -> int:
         if action in READ_ACTIONS:
@@ -212,6 +222,10 @@ class _Guard:
         return sqlite3.SQLITE_DENY
 
     def past_deadline(self) -> int:
+        self.steps += 1
+        if self.steps > self.max_steps:
+            self.over_steps = True
+            return 1
         return 1 if time.perf_counter() > self.deadline else 0
 
 
@@ -240,17 +254,24 @@ class ReadOnlySQLite:
         self.conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max_value_bytes)
         self.conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_SQL_CHARS)
         self.conn.set_authorizer(self._guard.authorize)
-        self.conn.set_progress_handler(self._guard.past_deadline, 2000)
+        self.conn.set_progress_handler(self._guard.past_deadline, STEP)
+        self.last_steps = 0
 
     def query(self, sql: str, timeout_s: float = 2.0, max_rows: int | None = 200,
-              max_bytes: int | None = MAX_RESULT_BYTES) -> tuple[list[str], list[tuple], bool]:
+              max_bytes: int | None = MAX_RESULT_BYTES,
+              max_steps: int | None = None) -> tuple[list[str], list[tuple], bool]:
         """Runs one read-only statement; returns ``(columns, rows, truncated)`` with at most
         ``max_rows`` rows and about ``max_bytes`` of text (``truncated`` says more existed;
-        None lifts a cap). Raises :class:`QueryError`."""
+        None lifts a cap). ``max_steps`` caps the work in units of :data:`STEP` virtual-machine
+        instructions (:class:`StepBudgetExceeded`); :attr:`last_steps` is the work the last
+        query did. Raises :class:`QueryError`."""
         statement = single_statement(sql)
         with self._lock:
             self._guard.denied = None
             self._guard.deadline = time.perf_counter() + timeout_s
+            self._guard.steps = 0
+            self._guard.over_steps = False
+            self._guard.max_steps = math.inf if max_steps is None else max_steps
             cur = None
             try:
                 cur = self.conn.execute(statement)
@@ -258,11 +279,15 @@ class ReadOnlySQLite:
                 rows, truncated = fetch_capped(cur, max_rows, math.inf if max_bytes is None else max_bytes)
                 return columns, rows, truncated
             except sqlite3.Error as e:
+                if self._guard.over_steps:
+                    raise StepBudgetExceeded(f"query stopped: it ran past its budget of {max_steps} steps "
+                                             f"({STEP} instructions each)") from None
                 raise QueryError(self._explain(e, timeout_s)) from None
             except (UnicodeError, ValueError, OverflowError) as e:  # text SQLite cannot take
                 raise QueryError(f"query rejected: {e}") from None
             finally:
                 self._guard.deadline = math.inf
+                self.last_steps = self._guard.steps
                 if cur is not None:
                     cur.close()
                 if self.conn.in_transaction:

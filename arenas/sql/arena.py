@@ -27,11 +27,17 @@ from arenas.verifiers import Component, Rubric, Verdict
 from arenas.verifiers.sql import execution_accuracy, test_suite_equivalent, value_matches
 
 INSTRUCTIONS = """You are a data analyst answering questions about the SQLite database "{db}"{engine}.
-Explore it with the tools (list_tables, describe_table, sample_rows, run_sql: read-only, results
-capped at {max_rows} rows), then answer:
-- submit_sql(query) when the question asks for rows: your query is run against several variants of
-  the database, so it must compute the answer, not hard-code it;
-- submit_answer(answer) when the question asks for a single value.
+Explore it with read-only tools (results capped at {max_rows} rows):
+- list_tables(): the tables and their row counts;
+- describe_table(table): columns, types, primary and foreign keys of one table;
+- sample_rows(table, n=5): a few rows of a table;
+- run_sql(query): one SELECT statement, its result as a table.
+Then answer each question with one of:
+- submit_sql(query) when the question asks for rows: the query must return exactly the columns the
+  question asks for (in any order; no extra columns such as ids it does not ask for), and the rows
+  in the asked order if it asks for one. It is run against several variants of the database, so it
+  must compute the answer, not hard-code it;
+- submit_answer(answer) when the question asks for a single value: just that value.
 Each submission is final for its question. You have {max_turns} turns.
 {schema}
 {tool_format}"""
@@ -107,7 +113,7 @@ class SQLArena(ToolArena):
     reward_components = QUESTION_RUBRIC.names
     invalid_action_penalty = 0.0
 
-    policies = ("oracle", "random")
+    policies = ("oracle", "oracle_explore", "random")
     config_class = SQLConfig
 
     def __init__(self, **config: Any):
@@ -270,6 +276,8 @@ class SQLArena(ToolArena):
     def policy(self, name: str):
         if name == "oracle":
             return baselines.OraclePolicy(self)
+        if name == "oracle_explore":
+            return baselines.ExploreOraclePolicy(self)
         if name == "random":
             return baselines.RandomPolicy(self, seed=int(self.np_random.integers(2**31)))
         return None

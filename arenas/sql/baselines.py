@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from typing import Any
 
 from arenas.types import Observation
@@ -27,6 +28,39 @@ class OraclePolicy:
             return _call("submit_sql", query=ref["gold"][i])
         rows = ref["answers"][i]
         return _call("submit_answer", answer=str(rows[0][0]))
+
+
+class ExploreOraclePolicy:
+    """The oracle as an analyst would work: lists the tables (first question), describes the ones
+    the gold query reads, samples one, runs the query, then submits, so SFT data built from it
+    shows multi-turn tool use that ends in the right answer."""
+
+    def __init__(self, arena: Any):
+        self.arena = arena
+        self.plan: list[str] = []
+        self.planned_for: tuple[str, int] | None = None
+
+    def _make_plan(self) -> list[str]:
+        arena = self.arena
+        i = arena.question
+        ref = arena.task.reference
+        gold = ref["gold"][i]
+        tables = list(dict.fromkeys(re.findall(r'\b(?:FROM|JOIN)\s+"((?:[^"]|"")+)"', gold, re.I)))
+        plan = [_call("list_tables")] if i == 0 else []
+        plan += [_call("describe_table", table=t) for t in tables]
+        plan += [_call("sample_rows", table=tables[0], n=3)] if tables else []
+        plan.append(_call("run_sql", query=gold))
+        if arena._kind() == "sql":
+            plan.append(_call("submit_sql", query=gold))
+        else:
+            plan.append(_call("submit_answer", answer=str(ref["answers"][i][0][0])))
+        return plan
+
+    def __call__(self, observation: Observation) -> str:
+        key = (self.arena.task.id, self.arena.question)
+        if key != self.planned_for:
+            self.planned_for, self.plan = key, self._make_plan()
+        return self.plan.pop(0) if len(self.plan) > 1 else self.plan[0]
 
 
 class RandomPolicy:

@@ -11,6 +11,7 @@ sort NULLs differently) and text matching lower-cases first (LIKE's case rules d
 
 from __future__ import annotations
 
+import math
 import random
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -89,6 +90,24 @@ class Gen:
 
     def pick(self, items: list) -> Any:
         return items[self.rng.randrange(len(items))] if items else None
+
+
+def round_between(low: Any, high: Any, low_inclusive: bool = True) -> Any:
+    """The number with the fewest significant digits in ``[low, high)`` (``(low, high)`` when
+    not ``low_inclusive``), as a person would write a threshold: any cut-off in that range
+    selects the same rows, so 2,360,162.4 becomes 2,400,000 and 14.91 becomes 15 where the data
+    allows it. An integer where no decimals remain."""
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (low, high)):
+        return low
+    for digits in range(1, 16):
+        for value in (low, high, (low + high) / 2):
+            if value == 0:
+                r: float = 0.0
+            else:
+                r = round(value, digits - 1 - math.floor(math.log10(abs(value))))
+            if (low <= r if low_inclusive else low < r) and r < high:
+                return int(r) if float(r).is_integer() else r
+    return low
 
 
 def q(identifier: str) -> str:

@@ -18,6 +18,7 @@ from arenas.sql.templates import (
     pick_category,
     pick_measure,
     q,
+    round_between,
     shown,
     template,
 )
@@ -35,9 +36,11 @@ def cutoff(g: Gen, table: str, column: str, above: bool, max_rows: int = MAX_ROW
     vals = [r[0] for r in g.rows(f"SELECT {q(column)} FROM {q(table)} WHERE {cond} ORDER BY {q(column)}")]
     if len(vals) < 3:
         return None
-    if above:
-        return vals[g.rng.randint(max(1, len(vals) - max_rows - 1), len(vals) - 2)]
-    return vals[g.rng.randint(1, min(max_rows, len(vals) - 2))]
+    if above:  # rows strictly above vals[k]: any cut-off in [vals[k], vals[k + 1]) keeps them
+        k = g.rng.randint(max(1, len(vals) - max_rows - 1), len(vals) - 2)
+        return round_between(vals[k], vals[k + 1]) if vals[k] != vals[k + 1] else vals[k]
+    k = g.rng.randint(1, min(max_rows, len(vals) - 2))
+    return -round_between(-vals[k], -vals[k - 1]) if vals[k] != vals[k - 1] else vals[k]
 
 
 def part_of(total: int):
@@ -249,7 +252,9 @@ def join_many_to_many(g: Gen) -> Iterator[Draft]:
         if row is None:
             continue
         cond, text = label_is("b", b, row[:-1])
-        yield Draft([f'List the {a.label_phrase} of every {a.noun} paired with the {b.noun} "{text}" in {table}.'],
+        link = g.entities.get(table)
+        through = f" through their {link.plural}" if link is not None else ""
+        yield Draft([f'List the {a.label_phrase} of every {a.noun} linked to the {b.noun} "{text}"{through}.'],
                     [f"SELECT {cols('a', a.label)} FROM {q(a.table)} AS a "
                      f"JOIN {q(table)} AS l ON l.{q(fa.column)} = a.{q(fa.ref_column)} "
                      f"JOIN {q(b.table)} AS b ON l.{q(fb.column)} = b.{q(fb.ref_column)} WHERE {cond}"], [False])
@@ -298,9 +303,7 @@ def group_average_having(g: Gen) -> Iterator[Draft]:
         i = g.rng.randint(max(0, len(avgs) - MAX_ROWS - 1), max(0, len(avgs) - 2))
         if len(avgs) < 3 or avgs[i + 1] - avgs[i] < 1e-6 * max(1.0, abs(avgs[i])):
             continue  # the cut-off must fall clearly between two averages (engines round differently)
-        x = round((avgs[i] + avgs[i + 1]) / 2, 2)
-        if not avgs[i] < x < avgs[i + 1]:
-            x = (avgs[i] + avgs[i + 1]) / 2
+        x = round_between(avgs[i], avgs[i + 1], low_inclusive=False)
         c, p = rel.child, rel.parent
         yield Draft([f"Which {p.plural} have an average {mphrase} above {shown(x)} over their {c.plural}{as_their(rel)}? "
                      f"Give the {and_(p.label_phrase)} that average."],

@@ -79,13 +79,15 @@ def nested_max_in_group(g: Gen) -> Iterator[Draft]:
         c, p = rel.child, rel.parent
         (cond, text), (inner, _) = label_is("p", p, choice), label_is("p2", p, choice)
         m, mphrase = pick_measure(g, c)
+        (rivals,) = g.rows(f"SELECT COUNT(c2.{q(m)}) FROM {q(c.table)} AS c2 JOIN {q(p.table)} AS p2 "
+                           f"ON {join_on('c2', 'p2', rel.fk)} WHERE {inner}")[0]
         yield Draft([f'Among the {c.plural} whose {rel.phrase} is "{text}", which have the highest {mphrase}? '
                      f"Give their {and_(c.label_phrase)} {mphrase} (all of them if tied)."],
                     [f"SELECT {cols('c', c.label)}, c.{q(m)} FROM {q(c.table)} AS c JOIN {q(p.table)} AS p "
                      f"ON {join_on('c', 'p', rel.fk)} WHERE {cond} AND c.{q(m)} = (SELECT MAX(c2.{q(m)}) "
                      f"FROM {q(c.table)} AS c2 JOIN {q(p.table)} AS p2 ON {join_on('c2', 'p2', rel.fk)} "
                      f"WHERE {inner})"], [False],
-                    accept=lambda res: len(res[0]) < 5)
+                    accept=lambda res, rivals=rivals: len(res[0]) < min(5, rivals))  # the maximum must matter
 
 
 # ---- window ------------------------------------------------------------------------------------
@@ -131,8 +133,9 @@ def window_running_total(g: Gen) -> Iterator[Draft]:
         c, p = rel.child, rel.parent
         (key,) = g.schema.table(c.table).primary_key
         m, mphrase = pick_measure(g, c)
-        yield Draft([f'List the {c.plural} whose {rel.phrase} is "{text}" in order of {key}: give their '
-                     f"{c.label_phrase}, their {mphrase} and the running total of {mphrase} in that order."],
+        yield Draft([f'Take the {c.plural} whose {rel.phrase} is "{text}" in the order they were recorded (their '
+                     f'"{key}" column): give their {c.label_phrase}, their {mphrase} and the running total of '
+                     f"{mphrase} in that order."],
                     [f"SELECT {cols('c', c.label)}, c.{q(m)}, SUM(c.{q(m)}) OVER (ORDER BY c.{q(key)}) AS running_total "
                      f"FROM {q(c.table)} AS c JOIN {q(p.table)} AS p ON {join_on('c', 'p', rel.fk)} "
                      f"WHERE {cond} ORDER BY c.{q(key)}"], [True],

@@ -158,3 +158,32 @@ def test_a_tool_hidden_by_an_arena_attribute_is_a_clear_error():
 
     with pytest.raises(TypeError, match="tool method 'turn' is hidden by an attribute"):
         Shadowed().reset(seed=0)
+
+
+def test_refused_and_tool_steps_say_exactly_what_happened():
+    a = Counter(max_turns=10, max_action_chars=150)
+    a.reset(seed=0)
+    r = a.step("y" * 151)
+    assert r.observation.messages == [{"role": "user", "content": "Invalid action: action text is 151 characters "
+                                                                  "long (at most 150)"}]
+    assert r.terminated is False and r.truncated is False
+    r = a.step('<tool_call>{"name": "pay", "arguments": {"x": 0.5}, "id": "c7"}</tool_call>'
+               '<tool_call>{"name": "nope", "arguments": {}}</tool_call>')
+    assert r.observation.messages[0] == {"role": "tool", "tool_call_id": "c7", "name": "pay", "content": "paid"}
+    assert r.observation.messages[1] == {"role": "tool", "tool_call_id": "call_1", "name": "nope",
+                                         "content": "error: unknown tool 'nope'"}
+    assert r.observation.messages[2]["role"] == "user"
+    assert r.observation.messages[2]["content"].startswith("Invalid action: unknown tool 'nope'; tools: ")
+    assert r.info["invalid_action"] is True and r.reward == pytest.approx(0.5 - 0.25)
+    r = a.step(call("pay"))
+    assert "missing" in r.info["invalid_reason"] and r.observation.messages[0]["content"].startswith("error: ")
+    r = a.step("just words")
+    assert r.observation.messages == [{"role": "user", "content": r.info["invalid_reason"].join(
+        ["Invalid action: ", ""])}] and "no tool call found" in r.info["invalid_reason"]
+
+
+def test_no_step_budget_means_no_deadline():
+    a = Counter(step_timeout_s=0)
+    a.reset(seed=0)
+    a.step(call("pay", x=0.0))
+    assert a.time_left(7.0) == 7.0

@@ -17,15 +17,8 @@ from arenas.verifiers.sql import (
     value_matches,
 )
 from arenas.verifiers.sql_compare import Probe, Ties, split_probe, tie_probe
-from arenas.verifiers.sql_suite import (
-    POOL_SIZE,
-    PRESERVING,
-    boundary_neighbour,
-    build_neighbours,
-    neighbour_paths,
-    numeric_constants,
-    text_constants,
-)
+from arenas.verifiers.sql_distill import build_copy, targeted_candidates
+from arenas.verifiers.sql_suite import POOL_SIZE, PRESERVING, build_neighbours, neighbour_paths
 
 from .music_db import build_music_db
 
@@ -70,7 +63,7 @@ def ctx(tmp_path_factory):
 def test_equal_queries_written_differently_score_one(ctx, gold, pred):
     verdict = test_suite_equivalent(pred, ref(gold), ctx)
     assert verdict.score == 1.0 and verdict.passed, verdict.details
-    assert verdict.details["databases"] >= 9
+    assert verdict.details["databases"] >= 8  # the original and 7 shared neighbours at least
     assert test_suite_equivalent(gold, ref(gold), ctx).score == 1.0
 
 
@@ -183,8 +176,8 @@ def test_errors_and_writes_score_zero_with_the_error(ctx):
     verdict = test_suite_equivalent("DELETE FROM track", ref(gold), ctx)
     assert verdict.score == 0.0 and "read-only" in verdict.details["error"]
     bomb = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT COUNT(*) FROM r"
-    verdict = test_suite_equivalent(bomb, ref(gold), {**ctx, "timeout_s": 0.1})
-    assert verdict.score == 0.0 and "time limit" in verdict.details["error"]
+    verdict = test_suite_equivalent(bomb, ref(gold), ctx)
+    assert verdict.score == 0.0 and verdict.details["reason"] == "too slow" and "steps" in verdict.details["error"]
     assert test_suite_equivalent("", ref(gold), ctx).score == 0.0
     assert test_suite_equivalent(None, ref(gold), ctx).score == 0.0
     assert sqlite3.connect(ctx["db_path"]).execute(gold).fetchone() == (400,)
@@ -246,25 +239,24 @@ def test_neighbours_are_deterministic(ctx, tmp_path):
             sqlite3.connect(b).execute("SELECT * FROM track").fetchall()
 
 
-def test_boundary_neighbour_puts_the_constants_into_the_data(ctx):
-    sql = "SELECT COUNT(*) FROM track WHERE Milliseconds > 123457 AND UnitPrice < 1.49 LIMIT 5"
-    assert numeric_constants(sql) == [1.49, 123457.0]
-    mem = boundary_neighbour(ctx["db_path"], sql)
-    values = {r[0] for r in mem.execute("SELECT Milliseconds FROM track")}
-    assert {123456, 123457, 123458} <= values
-    assert {1.48, 1.49, 1.5} <= {r[0] for r in mem.execute("SELECT UnitPrice FROM track")}
+def test_targeted_copies_put_rows_at_the_thresholds_and_stay_small(ctx):
+    path = Path(ctx["db_path"]).resolve()
+    sql = "SELECT Name FROM track WHERE Milliseconds > 123457 AND UnitPrice < 1.49"
+    cands = {c.name: c for c in targeted_candidates(path, sql)}
+    mem = build_copy(path, cands["threshold track.Milliseconds"].updates)
+    values = {r[0] for r in mem.execute("SELECT Milliseconds FROM track WHERE UnitPrice < 1.49")}
+    assert {123456, 123457, 123458} <= values  # at the threshold, among rows the other filter keeps
     assert mem.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert boundary_neighbour(ctx["db_path"], "SELECT Name FROM artist") is None
-    assert text_constants("SELECT 1 FROM t WHERE a LIKE '%it''s%' AND b = 'x' -- 'y'") == ["it's", "x"]
-    mem = boundary_neighbour(ctx["db_path"], "SELECT COUNT(*) FROM customer WHERE Country = 'Atlantis'")
-    assert mem.execute("SELECT COUNT(*) FROM customer WHERE Country = 'Atlantis'").fetchone()[0] > 0
+    original = sqlite3.connect(path)
+    for cand in cands.values():  # a few rows change, so the gold's result keeps its size
+        copy = build_copy(path, cand.updates)
+        assert abs(len(copy.execute(sql).fetchall()) - len(original.execute(sql).fetchall())) <= 30, cand.name
+    country = "SELECT COUNT(*) FROM customer WHERE Country = 'Atlantis'"
+    mem = build_copy(path, {c.name: c for c in targeted_candidates(path, country)}["constant customer.Country"].updates)
+    assert mem.execute(country).fetchone()[0] == 2  # a string constant goes into two rows, not 15%
 
 
-def test_date_columns_only_receive_dates(ctx):
-    sql = "SELECT COUNT(*) FROM invoice WHERE InvoiceDate >= '2023-05-01' AND strftime('%Y', InvoiceDate) = '2023'"
-    mem = boundary_neighbour(ctx["db_path"], sql)
-    dates = [r[0] for r in mem.execute("SELECT InvoiceDate FROM invoice")]
-    assert "2023-05-01" in dates and all(len(d) == 10 and d[4] == "-" for d in dates)
+def test_date_columns_keep_their_format(ctx):
     gold = "SELECT InvoiceId FROM invoice WHERE strftime('%Y', InvoiceDate) = '2023'"
     assert test_suite_equivalent("SELECT InvoiceId FROM invoice WHERE InvoiceDate LIKE '2023-%'",
                                  ref(gold), ctx).score == 1.0

@@ -104,7 +104,7 @@ ENTITIES = (
            {"W": "wins", "L": "losses", "R": "runs scored", "HR": "home runs", "attendance": "home attendance",
             "ERA": "earned run average", "E": "errors", "SB": "stolen bases"},
            {"lgID": "league", "divID": "division"}),
-    Entity("People", "player", "players", ("nameFirst", "nameLast"), "first and last name",
+    Entity("People", "person", "people", ("nameFirst", "nameLast"), "first and last name",  # players and managers
            {"weight": "weight (pounds)", "height": "height (inches)", "birthYear": "birth year"},
            {"birthCountry": "birth country", "bats": "batting hand", "throws": "throwing hand",
             "birthState": "birth state", "birthYear": "birth year"}),

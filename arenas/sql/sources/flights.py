@@ -101,11 +101,11 @@ ENTITIES = (
            "airport code and hour", {"temp": "temperature (F)", "wind_speed": "wind speed (mph)",
                                      "humid": "relative humidity", "visib": "visibility (miles)",
                                      "pressure": "sea-level pressure (mb)", "precip": "precipitation (inches)"},
-           {"day": "day of January", "hour": "hour of the day"}),
+           {"day": "day of the month", "hour": "hour of the day"}),
     Entity("flights", "flight", "flights", ("carrier", "flight", "day"), "carrier code, flight number and day",
            {"dep_delay": "departure delay (minutes)", "arr_delay": "arrival delay (minutes)",
             "distance": "distance (miles)", "air_time": "air time (minutes)"},
-           {"day": "day of January", "hour": "scheduled departure hour", "tailnum": "tail number"}),
+           {"day": "day of the month", "hour": "scheduled departure hour", "tailnum": "tail number"}),
 )
 RELATIONS = {("flights", "origin"): "origin airport", ("flights", "dest"): "destination airport",
              ("weather", "origin"): "airport"}
