@@ -9,12 +9,12 @@ install:
 install-all:
 	PYTHON=$(PY) bash scripts/install.sh --all
 
-## the main job on the embedded default: SQL arena on SQLite, oracle and random agents, no GPU, no model
-demo: install
-	rm -rf runs/demo-oracle runs/demo-random
-	arenas build-data sql
-	arenas run sql --agent oracle -n 100 --split test --concurrency 2 --out runs/demo-oracle
-	arenas run sql --agent random -n 100 --split test --concurrency 2 --out runs/demo-random
+## the main job on embedded defaults: every arena's baselines (no GPU, no model download), then
+## the published leaderboard site of those runs (runs/site/index.html)
+demo: install-all
+	rm -rf runs/demo runs/site
+	arenas demo --out runs/demo
+	arenas leaderboard publish runs/demo --out runs/site
 
 lint:
 	$(PY) -m ruff check .

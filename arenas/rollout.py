@@ -94,9 +94,9 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
         obs = arena.reset(task=job.task, seed=job.seed)
         env_s += time.perf_counter() - t0
         agent = agent_factory()
+        traj.tools = [t.to_openai() for t in arena.tools()]
         agent.reset(EpisodeContext(arena_id=arena.id, task_id=job.task.id, split=job.task.split,
-                                   seed=job.seed, rollout=job.rollout,
-                                   tools=[t.to_openai() for t in arena.tools()], policy=arena.policy,
+                                   seed=job.seed, rollout=job.rollout, tools=traj.tools, policy=arena.policy,
                                    action_space=arena.action_space))
         trusted = isinstance(agent, (PolicyAgent, RandomAgent)) or agent_timeout_s <= 0
         act = agent.act if trusted else _timed(agent.act, agent_timeout_s)

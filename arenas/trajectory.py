@@ -52,6 +52,9 @@ class Trajectory:
     rollout: int
     agent: str
     turns: list[Turn] = field(default_factory=list)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    """The tool schemas the agent was given (OpenAI function format), so SFT data and replays
+    see the episode as the agent did."""
     final_observation: list[dict[str, Any]] = field(default_factory=list)
     reward: float = 0.0
     """The episode return: the sum of step rewards."""

@@ -7,7 +7,8 @@
 Modules: :mod:`~arenas.agents.grpo.losses` (advantages and the loss variants),
 :mod:`~arenas.agents.grpo.batch` (trajectories -> token tensors), :mod:`~arenas.agents.grpo.learner`
 (the update step, checkpoints), :mod:`~arenas.agents.grpo.generation` (episodes from the LLM agent,
-weight sync), :mod:`~arenas.agents.grpo.trainer` (the loop), :mod:`~arenas.agents.grpo.metrics`.
+weight sync), :mod:`~arenas.agents.grpo.trainer` (the loop), :mod:`~arenas.agents.grpo.metrics`,
+:mod:`~arenas.agents.grpo.sft` (the supervised warm start).
 Attributes load lazily so ``arenas`` starts without importing torch.
 """
 

@@ -90,12 +90,14 @@ def is_overlong(traj: Trajectory, config: GRPOConfig) -> bool:
 def build_samples(trajs: Sequence[Trajectory], config: GRPOConfig) -> tuple[list[Sample], dict[str, float]]:
     """Group-relative advantages, dynamic sampling and the overlong rules: trajectories -> samples.
 
-    Episodes that failed or carry no tokens are left out before the group statistics.
+    Episodes that failed or carry no tokens are left out before the group statistics. Groups whose
+    rewards are all equal are dead (advantage 0 everywhere: no signal); ``dead_group_share`` counts them.
     """
     usable = [t for t in trajs if t.error is None and t.tokens]
     rewards = [shaped_reward(t, config) for t in usable]
     keys = [group_key(t) for t in usable]
-    dropped = zero_variance_groups(rewards, keys) if config.dynamic_sampling else set()
+    dead = zero_variance_groups(rewards, keys)
+    dropped = dead if config.dynamic_sampling else set()
     advantages = group_advantages(rewards, keys, scale_std=config.scale_rewards)
     samples: list[Sample] = []
     filtered = 0
@@ -107,7 +109,9 @@ def build_samples(trajs: Sequence[Trajectory], config: GRPOConfig) -> tuple[list
         sample = sample_from_trajectory(traj, adv, config.max_seq_len, train=train)
         if sample is not None:
             samples.append(sample)
-    stats = {"groups": float(len(set(keys))), "groups_dropped": float(len(dropped)),
+    groups = len(set(keys))
+    stats = {"groups": float(groups), "groups_dropped": float(len(dropped)), "groups_dead": float(len(dead)),
+             "dead_group_share": len(dead) / groups if groups else 1.0,
              "episodes_without_tokens": float(len(trajs) - len(usable)),
              "episodes_overlong_filtered": float(filtered)}
     return samples, stats

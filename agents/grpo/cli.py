@@ -1,4 +1,4 @@
-"""``arenas train``: GRPO on one or more arenas from the command line."""
+"""``arenas train``: GRPO on one or more arenas; ``arenas sft``: the supervised warm start before it."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def train(
     out: Annotated[Path, typer.Option(help="run directory (metrics, checkpoints, plot, final model)")] = Path("runs/grpo"),
     tasks_per_step: Annotated[int, typer.Option(help="tasks (groups) per step")] = 4,
     group_size: Annotated[int, typer.Option("--group-size", "-G", help="episodes per task")] = 4,
-    loss: Annotated[str, typer.Option(help="grpo | dr_grpo | dapo")] = "grpo",
+    loss: Annotated[str, typer.Option(help="grpo | dr_grpo | dapo (each with its paper's defaults)")] = "grpo",
     lr: Annotated[float, typer.Option(help="learning rate")] = 1e-5,
     mu: Annotated[int, typer.Option(help="update passes per batch")] = 1,
     kl_coef: Annotated[float, typer.Option(help="k3 KL weight to the initial model")] = 0.0,
@@ -64,3 +64,35 @@ def train(
     finally:
         trainer.close()
     typer.echo(json.dumps({k: v for k, v in summary.items() if not isinstance(v, dict)}, indent=2))
+    if summary.get("stopped"):
+        typer.echo(f"arenas train {summary['stopped']}", err=True)
+        raise typer.Exit(1)
+
+
+def sft(
+    model: Annotated[Path, typer.Option(help="local transformers model directory to warm-start")],
+    out: Annotated[Path, typer.Option(help="directory of the fine-tuned model")],
+    arena: Annotated[str | None, typer.Option(help="arena whose baseline policy plays the episodes")] = None,
+    policy: Annotated[str, typer.Option(help="baseline policy of --arena (oracle, heuristic, ...)")] = "oracle",
+    trajectories: Annotated[Path | None, typer.Option(help="episodes.jsonl of any run, instead of --arena")] = None,
+    split: Annotated[str, typer.Option(help="split the policy plays")] = "train",
+    n: Annotated[int, typer.Option(help="tasks the policy plays")] = 20,
+    min_reward: Annotated[float | None, typer.Option(help="skip episodes below this reward")] = None,
+    steps: Annotated[int, typer.Option(help="optimizer steps")] = 50,
+    lr: Annotated[float, typer.Option(help="learning rate")] = 1e-4,
+    batch_size: Annotated[int, typer.Option(help="examples per step")] = 8,
+    config: Annotated[list[str] | None, typer.Option("-c", "--config", help="arena option key=value")] = None,
+) -> None:
+    """Supervised warm start on a baseline policy's or a run's replies (reply tokens only), before GRPO."""
+    from arenas.agents.grpo.sft import examples_from_trajectories, policy_trajectories
+    from arenas.agents.grpo.sft import sft as run_sft
+    from arenas.config import ConfigError
+    from arenas.trajectory import read_trajectories
+
+    if (arena is None) == (trajectories is None):
+        raise ConfigError("give exactly one of --arena (a baseline policy plays) or --trajectories (a run's episodes)")
+    trajs = (list(read_trajectories(trajectories)) if trajectories is not None
+             else policy_trajectories(arena, policy, split, n=n, **parse_pairs(config)))
+    stats = run_sft(model, examples_from_trajectories(trajs, min_reward), out, steps=steps, learning_rate=lr,
+                    batch_size=batch_size)
+    typer.echo(json.dumps({**stats, "episodes": len(trajs), "model": str(out)}, indent=2))

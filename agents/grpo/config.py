@@ -43,8 +43,9 @@ class GRPOConfig:
     seed: int = 0
     """Seeds task selection, episode seeds, sampling and the model's dropout."""
     temperature: float = 1.0
-    """Sampling temperature of the generator. The loss uses the model's untempered logprobs, as
-    the agent's backends record them, so 1.0 keeps the importance ratio exact."""
+    """Sampling temperature of the generator. The backends record the tempered logprobs of the
+    sampled tokens and the learner divides its logits by the same temperature, so the importance
+    ratio describes the sampling policy at any temperature (as TRL and verl do)."""
     top_p: float = 1.0
     """Nucleus sampling of the generator (1.0 keeps the ratio against the sampler exact)."""
     max_new_tokens: int = 64
@@ -58,29 +59,36 @@ class GRPOConfig:
     generator_options: dict[str, Any] = field(default_factory=dict)
     """Extra agent/backend options (``device``/``dtype`` give ``hf`` its own copy, e.g. bf16 for
     generation while training keeps fp32 master weights)."""
-    dynamic_sampling: bool = False
+    dynamic_sampling: bool | None = None
     """Drop groups whose rewards are all equal (no signal; DAPO) and sample more tasks, up to
-    ``max_resample_rounds`` extra rounds, to refill the batch."""
+    ``max_resample_rounds`` extra rounds, to refill the batch (None: on for ``dapo`` only)."""
     max_resample_rounds: int = 2
     """Extra generation rounds a step may spend refilling a batch thinned by dynamic sampling."""
 
     # ---- loss -------------------------------------------------------------------------------
     loss: str = "grpo"
     """Loss variant: ``grpo`` (sequence mean), ``dr_grpo`` (constant normaliser), ``dapo`` (token mean)."""
-    scale_rewards: bool = True
-    """Divide advantages by the group's reward std (GRPO); Dr. GRPO turns this off."""
+    scale_rewards: bool | None = None
+    """Divide advantages by the group's reward std (None: on for ``grpo`` and ``dapo``, off for
+    ``dr_grpo``, which removes it as a difficulty bias)."""
     eps_low: float = 0.2
     """Lower clip range of the importance ratio (1 - eps_low)."""
-    eps_high: float = 0.2
-    """Upper clip range (1 + eps_high); DAPO's clip-higher uses 0.28."""
+    eps_high: float | None = None
+    """Upper clip range (1 + eps_high); None: 0.28 for ``dapo`` (clip-higher), else ``eps_low``."""
     kl_coef: float = 0.0
     """Weight of the k3 KL penalty to the frozen initial model (0 = no reference model kept)."""
     old_logprobs: str = "sampler"
     """Ratio denominator: ``sampler`` (logprobs recorded at generation, corrects for a generator
     that lags the policy) or ``policy`` (recomputed by the trainer before this batch's updates)."""
     max_agent_tokens: int | None = None
-    """Agent-token budget of an episode for the overlong rules and dr_grpo's constant (None: off /
-    padded length)."""
+    """Agent-token budget of an episode: the overlong rules' limit and dr_grpo's constant
+    normaliser (None: no overlong limit; dr_grpo then divides by the generation budget
+    ``max_new_tokens`` x the arenas' largest ``max_turns``, see :meth:`generation_budget`)."""
+    tis_cap: float = 0.0
+    """Truncated importance sampling (0 = off): the ratio is taken against the learner's own
+    logprobs before the update and each token's loss is weighted by
+    ``min(p_learner / p_sampler, tis_cap)``, correcting for a sampler that differs numerically
+    from the learner (bf16 vs fp32, vLLM vs transformers). ``mismatch_kl`` is logged either way."""
     overlong_buffer: int = 0
     """DAPO soft overlong penalty: reward ramps down to -1 over the last this-many agent tokens
     before ``max_agent_tokens`` (0 = off)."""
@@ -131,10 +139,18 @@ class GRPOConfig:
     tensorboard: bool = True
     """Also write TensorBoard events under ``out/tb``."""
     eval_tasks: int = 0
-    """Tasks of the eval split played ``group_size`` times each, before and after training, to
-    measure the change in mean reward on held-out tasks (0 = off)."""
+    """Fixed tasks of the eval split played ``group_size`` times each, before training, every
+    ``eval_every`` steps and after training (0 = off). Their ids must be disjoint from the
+    training tasks' ids: a held-out measure, the learning curve's main line."""
     eval_split: str = "dev"
     """Split of the evaluation tasks."""
+    eval_every: int = 0
+    """Evaluate every this many steps (0 = only before and after training)."""
+    max_dead_steps: int = 5
+    """Stop training when this many consecutive steps had no group with unequal rewards (no
+    learning signal); 0 = never stop. Every step with dead groups logs a warning with their share."""
+    save_trajectories: bool = True
+    """Append every train and eval episode (without token ids) to ``out/trajectories/*.jsonl``."""
 
     def __post_init__(self) -> None:
         if self.loss not in LOSS_VARIANTS:
@@ -145,6 +161,23 @@ class GRPOConfig:
             raise ValueError("group_size must be at least 2 (advantages are relative to the group)")
         self.arenas = [a if isinstance(a, ArenaMix) else ArenaMix(**a) for a in self.arenas]
         self.adam_betas = tuple(self.adam_betas)
+        # per-loss defaults: each variant as its paper specifies it, unless set explicitly
+        if self.scale_rewards is None:
+            self.scale_rewards = self.loss != "dr_grpo"
+        if self.eps_high is None:
+            self.eps_high = 0.28 if self.loss == "dapo" else self.eps_low
+        if self.dynamic_sampling is None:
+            self.dynamic_sampling = self.loss == "dapo"
+        if self.temperature <= 0:
+            raise ValueError("temperature must be > 0: GRPO needs sampled, not greedy, episodes")
+
+    def generation_budget(self, max_turns: int | None = None) -> int:
+        """Dr. GRPO's constant: the most agent tokens an episode may generate (``max_agent_tokens``,
+        else ``max_new_tokens`` per turn x ``max_turns``, at most ``max_seq_len``). Independent of
+        prompt and tool tokens, so the effective learning rate does not vary with prompt length."""
+        if self.max_agent_tokens:
+            return int(self.max_agent_tokens)
+        return min(self.max_new_tokens * max(int(max_turns or 1), 1), self.max_seq_len)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

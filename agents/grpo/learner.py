@@ -21,6 +21,28 @@ from arenas.agents.grpo.config import GRPOConfig
 from arenas.agents.grpo.losses import LossStats, aggregate, normalizer, token_losses
 
 
+class Mismatch:
+    """How far the sampler's recorded logprobs are from the learner's on the same tokens, before
+    any update: k3 estimate of KL(sampler || learner) and the largest per-token gap. Non-zero
+    when the two differ numerically (bf16 vs fp32, vLLM vs transformers) or the generator lags.
+    Sums stay on the device until :meth:`means` (one sync)."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+
+    def add(self, learner: torch.Tensor, batch: TokenBatch) -> None:
+        m = batch.loss_mask.bool()
+        d = torch.where(m, learner.detach().float() - batch.sampler_logprobs, torch.zeros_like(batch.sampler_logprobs))
+        self.parts.append(((torch.exp(d) - d - 1.0).sum(), m.sum(), d.abs().max()))
+
+    def means(self) -> dict[str, float]:
+        tokens = sum(float(n) for _, n, _ in self.parts)
+        if not tokens:
+            return {}
+        kl = sum(float(k) for k, _, _ in self.parts)
+        return {"mismatch_kl": max(kl, 0.0) / tokens, "mismatch_max_abs": max(float(x) for _, _, x in self.parts)}
+
+
 def pick_device(name: str | None) -> torch.device:
     if name:
         return torch.device(name)
@@ -53,11 +75,14 @@ def is_peft(model: torch.nn.Module) -> bool:
 class Learner:
     """Owns the trained model, the optimizer, the LR schedule and the optional frozen reference."""
 
-    def __init__(self, model: torch.nn.Module, config: GRPOConfig, device: torch.device, pad_id: int = 0):
+    def __init__(self, model: torch.nn.Module, config: GRPOConfig, device: torch.device, pad_id: int = 0,
+                 generation_budget: int | None = None):
         self.model = model
         self.config = config
         self.device = device
         self.pad_id = pad_id
+        self.generation_budget = generation_budget or config.generation_budget()
+        """dr_grpo's constant normaliser per sequence (the trainer passes the arenas' turn cap)."""
         self.bf16 = config.bf16 if config.bf16 is not None else device.type == "cuda"
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=config.learning_rate, betas=config.adam_betas,
@@ -88,14 +113,14 @@ class Learner:
     def _reference_logprobs(self, batch: TokenBatch) -> torch.Tensor:
         with self._autocast():
             if self.reference is not None:
-                return token_logprobs(self.reference, batch)[0]
+                return token_logprobs(self.reference, batch, self.config.temperature)[0]
             with self.model.disable_adapter():
-                return token_logprobs(self.model, batch)[0]
+                return token_logprobs(self.model, batch, self.config.temperature)[0]
 
     @torch.no_grad()
     def _policy_logprobs(self, batch: TokenBatch) -> torch.Tensor:
         with self._autocast():
-            return token_logprobs(self.model, batch)[0]
+            return token_logprobs(self.model, batch, self.config.temperature)[0]
 
     def update(self, samples: Sequence[Sample]) -> dict[str, float]:
         """μ passes of clipped policy-gradient updates on ``samples``; returns update metrics."""
@@ -104,24 +129,36 @@ class Learner:
         self.model.train()
         groups = micro_batches(samples, cfg.micro_batch_size)
         batches = [collate(g, self.pad_id).to(self.device) for g in groups]
-        use_sampler = cfg.old_logprobs == "sampler" and all(b.sampler_logprobs is not None for b in batches)
+        have_sampler = all(b.sampler_logprobs is not None for b in batches)
+        tis = cfg.tis_cap > 0 and have_sampler
+        use_sampler = cfg.old_logprobs == "sampler" and have_sampler and not tis
         olds = [b.sampler_logprobs if use_sampler else self._policy_logprobs(b) for b in batches]
+        weights: list[torch.Tensor | None] = [None] * len(batches)
+        if tis:
+            weights = [torch.exp(o - b.sampler_logprobs).clamp(max=cfg.tis_cap) * b.loss_mask
+                       for o, b in zip(olds, batches, strict=True)]
         refs = [self._reference_logprobs(b) for b in batches] if cfg.kl_coef > 0 else [None] * len(batches)
         n_mini = max(1, min(cfg.minibatches, len(batches)))
+        mismatch = Mismatch()
+        if have_sampler and not use_sampler:
+            for o, b in zip(olds, batches, strict=True):
+                mismatch.add(o, b)
         stats = LossStats()
         loss_sum = entropy_sum = grad_norm_sum = 0.0
         optimizer_steps = 0
         trained_tokens = 0
-        for _ in range(cfg.mu):
+        for p in range(cfg.mu):
             for m in range(n_mini):
                 idx = list(range(m, len(batches), n_mini))
-                norm = normalizer(cfg.loss, [batches[i].loss_mask for i in idx], cfg.max_agent_tokens)
+                norm = normalizer(cfg.loss, [batches[i].loss_mask for i in idx], self.generation_budget)
                 for i in idx:
                     b = batches[i]
                     with self._autocast():
-                        logp, ent = token_logprobs(self.model, b, with_entropy=cfg.log_entropy)
+                        logp, ent = token_logprobs(self.model, b, cfg.temperature, with_entropy=cfg.log_entropy)
+                    if use_sampler and p == 0 and m == 0:  # no optimizer step yet: the learner's own logprobs
+                        mismatch.add(logp.detach(), b)
                     losses, s = token_losses(logp, olds[i], b.advantages, b.loss_mask, cfg.eps_low,
-                                             cfg.eps_high, refs[i], cfg.kl_coef)
+                                             cfg.eps_high, refs[i], cfg.kl_coef, weights[i])
                     loss = aggregate(losses, b.loss_mask, cfg.loss, norm)
                     loss.backward()
                     loss_sum = loss_sum + loss.detach()
@@ -146,7 +183,11 @@ class Learner:
             "train_tokens": trained_tokens,
             "train_tokens_per_s": trained_tokens / elapsed if elapsed > 0 else 0.0,
             "optimizer_steps": optimizer_steps,
+            **mismatch.means(),
         }
+        if tis:
+            w = sum(float(x.sum()) for x in weights)
+            out["tis_weight_mean"] = w / max(sum(float(b.loss_mask.sum()) for b in batches), 1.0)
         if cfg.log_entropy:
             out["entropy"] = float(entropy_sum) / tok
         return out

@@ -8,8 +8,9 @@ the mini-batch in one piece, for every variant.
 Variants (``LOSS_VARIANTS``):
 
 - ``grpo``: mean over each sequence's agent tokens, then mean over sequences (DeepSeekMath).
-- ``dr_grpo``: sum over all agent tokens divided by a constant (sequences x max tokens), which
-  removes the length bias of the per-sequence mean (Dr. GRPO, Liu et al. 2025).
+- ``dr_grpo``: sum over all agent tokens divided by a constant (sequences x the generation
+  budget), which removes the length bias of the per-sequence mean (Dr. GRPO, Liu et al. 2025);
+  no std scaling of advantages.
 - ``dapo``: sum over all agent tokens divided by the number of agent tokens in the batch, so
   long answers weigh per token (DAPO, Yu et al. 2025); used with clip-higher (``eps_high`` >
   ``eps_low``), overlong filtering/penalty and dynamic sampling.
@@ -122,8 +123,9 @@ class LossStats:
 def token_losses(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor,
                  mask: torch.Tensor, eps_low: float = 0.2, eps_high: float = 0.2,
                  ref_logprobs: torch.Tensor | None = None, kl_coef: float = 0.0,
-                 ) -> tuple[torch.Tensor, LossStats]:
-    """Clipped surrogate per token, plus ``kl_coef`` x the k3 KL estimate to a reference.
+                 weights: torch.Tensor | None = None) -> tuple[torch.Tensor, LossStats]:
+    """Clipped surrogate per token (times ``weights``, the truncated importance weights of TIS,
+    when given), plus ``kl_coef`` x the k3 KL estimate to a reference.
 
     ``logprobs``/``old_logprobs``/``mask``: ``[B, T]``; ``advantages``: ``[B]`` (broadcast to
     every agent token of the episode). The ratio is taken against ``old_logprobs`` (the sampler's
@@ -138,6 +140,8 @@ def token_losses(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages:
     unclipped = ratio * adv
     clipped = torch.clamp(ratio, 1.0 - eps_low, 1.0 + eps_high) * adv
     loss = -torch.minimum(unclipped, clipped)
+    if weights is not None:
+        loss = loss * weights.to(loss.dtype)
     kl_sum: torch.Tensor | float = 0.0
     if ref_logprobs is not None:
         d = torch.where(m, ref_logprobs - logprobs, torch.zeros_like(logprobs))
@@ -158,7 +162,8 @@ def normalizer(variant: str, masks: Sequence[torch.Tensor], max_tokens: int | No
     """The divisor of a whole mini-batch given its micro-batches' masks.
 
     ``grpo``: number of sequences (each sequence is first averaged over its own tokens);
-    ``dr_grpo``: sequences x ``max_tokens`` (a constant; the padded length when None);
+    ``dr_grpo``: sequences x ``max_tokens``, the generation budget (a constant that does not
+    depend on the batch; the padded length only when None, as a fallback for hand-made batches);
     ``dapo``: number of agent tokens.
     """
     if variant not in LOSS_VARIANTS:

@@ -83,8 +83,13 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 
 
 def plot_learning_curve(metrics_path: str | Path, png_path: str | Path) -> Path | None:
-    """Mean reward (± std band), success and invalid-action rates per step; None when matplotlib
-    is missing."""
+    """Learning curve against training steps; None when matplotlib is missing or nothing was logged.
+
+    The top panel is the held-out evaluation (``eval/`` rows: the same fixed tasks and seeds at
+    every point, mean reward ± standard error), the only curve on which a rise means learning.
+    The bottom panel shows the training batches' mean reward, which also moves with the mix of
+    tasks drawn at each step (hence labelled so), and the share of dead groups (all-equal rewards).
+    """
     try:
         import matplotlib
 
@@ -92,25 +97,44 @@ def plot_learning_curve(metrics_path: str | Path, png_path: str | Path) -> Path 
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    rows = [r for r in read_metrics(metrics_path) if r.get("reward_mean") is not None]
-    if not rows:
+    rows = read_metrics(metrics_path)
+    train = [r for r in rows if r.get("reward_mean") is not None]
+    evals = [r for r in rows if r.get("eval/reward_mean") is not None]
+    if not train and not evals:
         return None
-    steps = [r["step"] for r in rows]
-    mean = [r["reward_mean"] for r in rows]
-    std = [r.get("reward_std") or 0.0 for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(steps, mean, label="mean reward", color="tab:blue")
-    ax.fill_between(steps, [m - s for m, s in zip(mean, std, strict=True)],
-                    [m + s for m, s in zip(mean, std, strict=True)], alpha=0.2, color="tab:blue")
-    for key, label, color in (("success_rate", "success rate", "tab:green"),
-                              ("invalid_action_rate", "invalid-action rate", "tab:red")):
-        if any(r.get(key) is not None for r in rows):
-            ax.plot(steps, [r.get(key) for r in rows], label=label, color=color, linestyle="--")
-    ax.set_xlabel("step")
-    ax.set_ylabel("reward")
-    ax.set_title("GRPO learning curve")
-    ax.legend()
-    ax.grid(alpha=0.3)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    if evals:
+        steps = [r["step"] for r in evals]
+        sem = [(r.get("eval/reward_std") or 0.0) / math.sqrt(max(r.get("eval/episodes") or 1, 1)) for r in evals]
+        top.errorbar(steps, [r["eval/reward_mean"] for r in evals], yerr=sem, marker="o", capsize=3,
+                     color="tab:blue", label="held-out mean reward (fixed tasks) ± s.e.")
+        rates = top.twinx()  # rates live on [0, 1], rewards on the arena's own scale
+        for key, label, color in (("eval/success_rate", "success rate", "tab:green"),
+                                  ("eval/invalid_action_rate", "invalid-action rate", "tab:red")):
+            if any(r.get(key) is not None for r in evals):
+                rates.plot(steps, [r.get(key) for r in evals], marker=".", linestyle="--", color=color,
+                           label=f"held-out {label} (right axis)")
+        rates.set_ylim(-0.02, 1.02)
+        rates.set_ylabel("rate")
+        handles = [h for ax in (top, rates) for h in ax.get_legend_handles_labels()[0]]
+        top.legend(handles, [h.get_label() for h in handles], fontsize=8)
+    else:
+        top.text(0.5, 0.5, "no held-out evaluation (set eval_tasks / eval_every)", ha="center", va="center",
+                 transform=top.transAxes)
+    top.set_ylabel("eval reward")
+    top.set_title("GRPO learning curve")
+    top.grid(alpha=0.3)
+    if train:
+        steps = [r["step"] for r in train]
+        bottom.plot(steps, [r["reward_mean"] for r in train], color="tab:gray",
+                    label="train batch mean reward (task mix varies per step)")
+        if any(r.get("dead_group_share") is not None for r in train):
+            bottom.plot(steps, [r.get("dead_group_share") for r in train], color="tab:red", linestyle=":",
+                        label="dead-group share")
+        bottom.legend(fontsize=8)
+    bottom.set_xlabel("training step")
+    bottom.set_ylabel("train reward")
+    bottom.grid(alpha=0.3)
     fig.tight_layout()
     png_path = Path(png_path)
     fig.savefig(png_path, dpi=100)

@@ -2,10 +2,11 @@
 
 Concurrent episodes submit prompts; the queue's worker left-pads them into one batch and runs
 one ``generate`` call (with the KV cache), then cuts each row at its end-of-turn token or its
-own ``max_tokens``. Logprobs come from the raw logits of each step (temperature 1, before
-top-p), which is what a training forward pass recomputes. Requests with different temperature
-or top-p run as separate groups of the batch; per-request seeds are not honoured (rows of one
-batch share torch's generator).
+own ``max_tokens``. Logprobs are those of the tempered distribution the token was sampled from
+(``log_softmax(logits / temperature)``, before top-p), which is what a trainer recomputes when it
+divides its logits by the same temperature (raw logits at temperature 0). Requests with
+different temperature or top-p run as separate groups of the batch; per-request seeds are not
+honoured (rows of one batch share torch's generator).
 """
 
 from __future__ import annotations
@@ -115,9 +116,10 @@ never apply); :class:`_SampledLogprobs` does the sampling."""
 class _SampledLogprobs:
     """The only logits processor of a greedy ``generate`` call. It sees the raw logits of every
     step and keeps the log-softmax of the last one (not of all steps: with a 150k vocabulary that
-    would be gigabytes) to read the sampled token's logprob one step later. To sample it applies
-    temperature and top-p and adds Gumbel noise, so that greedy's argmax is an exact sample from
-    the warped distribution (and cheaper than ``torch.multinomial`` on CPU)."""
+    would be gigabytes) to read the sampled token's logprob one step later. The kept log-softmax is
+    of the tempered logits (the sampling distribution). To sample it applies top-p and adds
+    Gumbel noise, so that greedy's argmax is an exact sample from the warped distribution (and
+    cheaper than ``torch.multinomial`` on CPU)."""
 
     def __init__(self, temperature: float, top_p: float):
         self.temperature = temperature
@@ -130,10 +132,12 @@ class _SampledLogprobs:
 
         if self.previous is not None:
             self.steps.append(self.previous.gather(1, input_ids[:, -1:])[:, 0])
-        self.previous = torch.log_softmax(scores.float(), dim=-1)
+        tempered = self.temperature > 0 and self.temperature != 1.0
+        logits = scores.float() / self.temperature if tempered else scores.float()
+        self.previous = torch.log_softmax(logits, dim=-1)
         if self.temperature <= 0:
             return scores
-        warped = self.previous / self.temperature if self.temperature != 1.0 else self.previous
+        warped = self.previous
         if self.top_p < 1.0:
             ordered, order = torch.sort(warped, descending=False)
             drop = ordered.softmax(dim=-1).cumsum(dim=-1) <= 1 - self.top_p

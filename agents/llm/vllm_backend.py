@@ -24,6 +24,10 @@ class VLLMBackend:
         except ImportError as e:
             raise ImportError("the vllm backend needs vLLM: pip install 'arenas[vllm]'") from e
         self.path = path
+        if "logprobs_mode" in getattr(getattr(vllm, "EngineArgs", None), "__dataclass_fields__", {}):
+            # the logprobs of the tempered distribution a token was sampled from (what a trainer
+            # recomputes at the sampling temperature), not vLLM's default raw-logit ones
+            engine_options.setdefault("logprobs_mode", "processed_logprobs")
         self.llm = vllm.LLM(model=path, **engine_options)
         self.tokenizer = self.llm.get_tokenizer()
         self.max_context = int(self.llm.llm_engine.model_config.max_model_len)

@@ -106,5 +106,5 @@ def test_gumbel_sampler_matches_temperature_and_top_p():
     expected = torch.zeros(5)
     expected[:2] = probs[:2] / probs[:2].sum()
     assert torch.allclose(freq, expected, atol=0.01)
-    recorded = sampler.finish(choice)[:, 0]  # logprobs stay those of the raw distribution
-    assert torch.allclose(recorded, torch.log_softmax(logits, -1).gather(1, choice[:, None])[:, 0])
+    recorded = sampler.finish(choice)[:, 0]  # logprobs are those of the tempered distribution
+    assert torch.allclose(recorded, torch.log_softmax(logits / 0.5, -1).gather(1, choice[:, None])[:, 0])

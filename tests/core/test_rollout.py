@@ -25,6 +25,7 @@ def test_oracle_run_writes_trajectories_and_run_json(tmp_path):
     assert len({t.key for t in trajs}) == 24
     t = trajs[0]
     assert t.arena == "guess" and t.split == "dev" and t.turns[0].action["tool_calls"][0]["name"] == "guess"
+    assert [tool["function"]["name"] for tool in t.tools] == ["guess"]
     assert t.breakdown["components"]["exact"] == 1.0 and t.termination == "submitted"
     record = json.loads((tmp_path / "run.json").read_text())
     assert record["config"]["arena"] == "guess" and len(record["config_hash"]) == 16

@@ -8,7 +8,19 @@ import arenas
 from arenas.agents.grpo.batch import build_samples, collate
 from arenas.agents.grpo.config import GRPOConfig
 from arenas.trajectory import Trajectory
+from arenas.verifiers import Component, Rubric, Verdict
 from tests.core.guess_arena import GuessArena
+
+
+class ReplyArena(GuessArena):
+    """The guess arena where a plain-text reply ends the episode with a reward that grows with its
+    length: even a random-init model's groups then have unequal rewards (a learning signal)."""
+
+    rubric = Rubric([Component("length", lambda c, r, ctx: Verdict(min(len(c), 24) / 24, True), 1.0)])
+
+    def on_text(self, action):
+        self.finish(self.rubric.score(action.text, self.task.reference, {}))
+        return "noted"
 
 
 def _traj(task, reward, n_agent=3, seed=0, rollout=0, termination="submitted", error=None):
@@ -63,8 +75,8 @@ def test_failed_and_tokenless_episodes_are_left_out():
 
 @pytest.fixture
 def guess_arenas():
-    arenas.register("guess", GuessArena)
-    arenas.register("guess-b", GuessArena)
+    arenas.register("guess", ReplyArena)
+    arenas.register("guess-b", ReplyArena)
     yield
     from arenas import registry
 
@@ -77,20 +89,33 @@ def test_loop_end_to_end_with_mixing_checkpoints_and_resume(tiny_model_dir, tmp_
 
     out = tmp_path / "run"
     cfg = dict(model=str(tiny_model_dir), out=str(out), steps=2, tasks_per_step=2, group_size=2,
-               max_new_tokens=12, learning_rate=1e-3, save_every=1, tensorboard=True,
+               max_new_tokens=12, learning_rate=1e-3, save_every=1, tensorboard=True, temperature=0.7,
+               eval_tasks=1, eval_every=1, max_dead_steps=0,
                arenas=[{"arena": "guess", "weight": 1.0, "config": {"max_turns": 2}},
                        {"arena": "guess-b", "weight": 1.0, "config": {"max_turns": 2}}])
     trainer = GRPOTrainer(GRPOConfig(**cfg))
+    assert trainer.learner.generation_budget == 24  # dr_grpo's constant: max_new_tokens x max_turns
     try:
         summary = trainer.train(progress=False)
     finally:
         trainer.close()
-    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    rows = [r for r in lines if "reward_mean" in r]
     assert [r["step"] for r in rows] == [1, 2]
+    # held-out evaluation before training, after step 1 and after the last step, on the same fixed tasks
+    assert [r["step"] for r in lines if "eval/episodes" in r] == [0, 1, 2]
+    evals = [json.loads(line) for line in (out / "trajectories" / "eval.jsonl").read_text().splitlines()]
+    trains = [json.loads(line) for line in (out / "trajectories" / "train.jsonl").read_text().splitlines()]
+    assert len(evals) == 3 * 2 and len(trains) == 2 * 4 and all(t["tokens"] is None for t in trains)
+    assert len({t["task_id"] for t in evals}) == 1 and {t["split"] for t in evals} == {"dev"}
+    assert not {t["task_id"] for t in evals} & {t["task_id"] for t in trains}
     for key in ("reward_mean", "invalid_action_rate", "generation_s", "train_s", "train_tokens_per_s",
                 "clip_fraction", "entropy", "kl", "kl_to_old", "step_s", "guess/reward_mean", "guess-b/episodes"):
         assert key in rows[0], key
-    assert rows[0]["ratio_mean"] == pytest.approx(1.0, abs=1e-3)  # trainer logprobs == sampler logprobs
+    # at temperature 0.7 the learner's tempered logprobs equal the sampler's: ratio 1, no mismatch
+    assert rows[0]["ratio_mean"] == pytest.approx(1.0, abs=1e-3)
+    assert rows[0]["mismatch_kl"] < 1e-6 and rows[0]["mismatch_max_abs"] < 1e-3
+    assert 0.0 <= rows[0]["dead_group_share"] <= 1.0
     assert rows[0]["guess/episodes"] + rows[0]["guess-b/episodes"] == 4
     assert (out / "learning_curve.png").stat().st_size > 0
     assert any((out / "tb").iterdir())
@@ -103,7 +128,7 @@ def test_loop_end_to_end_with_mixing_checkpoints_and_resume(tiny_model_dir, tmp_
     finally:
         resumed.close()
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert [r["step"] for r in rows if "reward_mean" in r] == [1, 2, 3]
 
 
 @pytest.mark.parametrize("lora_rank", [0, 4])
