@@ -14,7 +14,9 @@ if [ "${1:-}" = "--all" ]; then
     [ -n "$pkg" ] || continue
     case "$pkg" in
       postgresql) command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=("$pkg") ;;
-      *) dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg") ;;
+      # a command of the same name counts (e.g. npm bundled with a nodejs from another source)
+      *) command -v "$pkg" >/dev/null 2>&1 || dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null \
+           | grep -q "install ok installed" || need+=("$pkg") ;;
     esac
   done < <($PY scripts/arena_requirements.py apt | sort -u)
   if [ ${#need[@]} -gt 0 ]; then
