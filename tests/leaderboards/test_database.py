@@ -146,3 +146,17 @@ def test_a_trimmed_run_counts_for_no_suite(runs, tmp_path):
     db = ResultsDB("sqlite://")
     ingest_run(db, trimmed)
     assert db.entries()[0].suite is None
+
+
+def test_the_board_is_recomputed_from_episodes_never_from_run_json(runs, tmp_path):
+    """An inflated summary in run.json changes nothing: scores come from episodes.jsonl."""
+    forged = _tamper(runs / "random", tmp_path / "forged", lambda i, d: d)
+    record = json.loads((forged / "run.json").read_text())
+    record["summary"] = {**(record.get("summary") or {}), "mean_reward": 99.0, "success_rate": 1.0, "errors": 0}
+    (forged / "run.json").write_text(json.dumps(record))
+    honest, lying = ResultsDB(f"sqlite:///{tmp_path / 'a.sqlite'}"), ResultsDB(f"sqlite:///{tmp_path / 'b.sqlite'}")
+    ingest_run(honest, runs / "random")
+    ingest_run(lying, forged)
+    key = ("core-v1", "lb-guess", "test")
+    value = load_boards(lying)[key][0].value
+    assert value == pytest.approx(load_boards(honest)[key][0].value) and value < 99.0
