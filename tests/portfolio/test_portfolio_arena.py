@@ -178,3 +178,27 @@ def test_a_recorded_trajectory_is_rescored_from_its_json_alone():
                                                       0.001 * sum("period" not in t["info"] and
                                                                   t["info"]["invalid_action"]
                                                                   for t in recorded["turns"]), abs=1e-9)
+
+
+def test_baselines_do_what_their_names_say():
+    """Checked against their definitions, not against a repeat of themselves: buy-and-hold trades
+    only once, equal weight rebalances to 1/n (no cash) every period, random depends on its seed."""
+    import numpy as np
+
+    def play(name, seed=11):
+        arena = arenas.make("portfolio", split="dev", rebalance="weekly", horizon_days=252)
+        obs = arena.reset(seed=seed)
+        policy, infos = arena.policy(name), []
+        while not (result := arena.step(policy(obs))).done:
+            infos.append(result.info)
+            obs = result.observation
+        infos.append(result.info)
+        return arena, infos
+
+    _, infos = play("buy_and_hold")
+    assert infos[0]["turnover"] > 0.99 and all(i["turnover"] == pytest.approx(0.0, abs=1e-12) for i in infos[1:])
+    arena, _ = play("equal_weight")
+    n = arena.data.n_assets
+    assert np.allclose(arena._targets[:, :n], 1.0 / n) and np.allclose(arena._targets[:, n], 0.0)
+    totals = {play("random", seed)[1][-1]["reward_breakdown"]["total"] for seed in (1, 2)}
+    assert len(totals) == 2

@@ -1,4 +1,5 @@
 import json
+import math
 
 import gymnasium
 import pytest
@@ -115,12 +116,23 @@ def test_fuzz_malformed_actions_never_crash(arena):
             call("run_sql", query="PRAGMA query_only=0"), call("run_sql", query="SELECT 1; SELECT 2"),
             call("bogus"), "\x00\xff" * 10, call("run_sql", query="WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL "
                                                                    "SELECT i+1 FROM r) SELECT COUNT(*) FROM r")]
+    from arenas.engines.cache import sha256_file
+    from arenas.sql.data import DATABASES, database_path
+
+    digests = {db: sha256_file(database_path(db)) for db in DATABASES}
+    invalid = errors = steps = 0
     for episode in range(10):
         arena.reset(seed=episode)
         for _ in range(5):
             r = arena.step(rng.choice(junk))
+            steps += 1
+            assert r.observation.messages and math.isfinite(r.reward)  # feedback, never silence
+            invalid += bool(r.info["invalid_action"])
+            errors += any(str(m.get("content", "")).startswith("error:") for m in r.observation.messages)
             if r.done:
                 break
+    assert invalid > 0 and errors > 0 and invalid + errors <= 2 * steps
+    assert {db: sha256_file(database_path(db)) for db in DATABASES} == digests  # nothing was written
 
 
 def test_arena_runs_on_postgresql(postgres_server):
