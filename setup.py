@@ -1,8 +1,6 @@
 """Package list and package data, computed from the folders so that adding an arena (a folder
-with an ``arena.toml``) needs no edit here. Everything else lives in pyproject.toml.
-
-``agents/``, ``verifiers/`` and ``leaderboards/`` install under the ``arenas`` namespace: a
-top-level ``agents`` or ``verifiers`` import would shadow popular PyPI packages.
+with an ``arena.toml``) needs no edit here. Everything else, the ``package-dir`` mapping of
+``agents/``, ``verifiers/`` and ``leaderboards/`` under ``arenas`` included, is in pyproject.toml.
 """
 
 import tomllib
@@ -11,8 +9,7 @@ from pathlib import Path
 from setuptools import setup
 
 HERE = Path(__file__).resolve().parent
-PACKAGE_DIRS = {"arenas": "arenas", "arenas.agents": "agents", "arenas.verifiers": "verifiers",
-                "arenas.leaderboards": "leaderboards"}
+PACKAGE_DIRS = tomllib.loads((HERE / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
 
 
 def packages() -> list[str]:
@@ -35,5 +32,5 @@ def arena_package_data() -> dict[str, list[str]]:
 
 
 # the leaderboard suites are data files next to the leaderboards package
-setup(package_dir=PACKAGE_DIRS, packages=packages(),
+setup(packages=packages(),
       package_data={**arena_package_data(), "arenas.leaderboards": ["suites/*.toml"]})
