@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from arenas.engines.sql import quote_ident as q
 from arenas.engines.sql_schema import ForeignKey, Schema
 from arenas.sql.sources import Entity
 
@@ -108,10 +109,6 @@ def round_between(low: Any, high: Any, low_inclusive: bool = True) -> Any:
             if (low <= r if low_inclusive else low < r) and r < high:
                 return int(r) if float(r).is_integer() else r
     return low
-
-
-def q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def lit(value: Any) -> str:
