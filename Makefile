@@ -28,6 +28,4 @@ bench:
 
 ## mutation testing of the result-critical modules (slow; not part of `make test`)
 mutation: install-all
-	rm -rf mutants
-	-$(PY) -m mutmut run
-	$(PY) scripts/mutation_report.py
+	PYTHON=$(PY) bash scripts/mutation.sh

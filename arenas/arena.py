@@ -62,15 +62,11 @@ class Arena(ABC):
         self.max_turns = self.cfg.max_turns
         self.split = self.cfg.split
         self.task: Task | None = None
-        self.turn = 0
-        self.invalid_actions = 0
         self.done = True
         self.np_random = np.random.default_rng()
-        self._final: tuple[RewardBreakdown, str] | None = None
-        self._paid = 0.0
-        self._pending_reward = 0.0
         self._last_data: dict[str, Any] | None = None
         self._step_deadline: float | None = None
+        self._open_books()
 
     @property
     def config(self) -> dict[str, Any]:
@@ -121,6 +117,14 @@ class Arena(ABC):
         towards the final total: the last step pays only what ``finish``'s total has left."""
         self._pending_reward += reward
 
+    def _open_books(self) -> None:
+        """Zeroes the per-episode counts: turns, invalid actions, rewards paid and pending."""
+        self.turn = 0
+        self.invalid_actions = 0
+        self._final: tuple[RewardBreakdown, str] | None = None
+        self._paid = 0.0
+        self._pending_reward = 0.0
+
     def close(self) -> None:
         """Releases resources (connections, servers)."""
 
@@ -134,12 +138,8 @@ class Arena(ABC):
                 raise ValueError(f"{self.id}: split {self.split!r} has no tasks")
             task = pool[int(self.np_random.integers(len(pool)))]
         self.task = task
-        self.turn = 0
-        self.invalid_actions = 0
         self.done = False
-        self._final = None
-        self._paid = 0.0
-        self._pending_reward = 0.0
+        self._open_books()
         obs = self._reset(task)
         self._last_data = obs.data
         return obs
@@ -213,17 +213,17 @@ class Arena(ABC):
 
     def _refuse(self, action: Action) -> str | None:
         """Why an action is refused before the arena sees it (size caps, broken Unicode), or None."""
-        text = action.text if isinstance(action.text, str) else ""
-        if not isinstance(action.text, str):
-            return f"action text must be a string, got {type(action.text).__name__}"
+        text = action.text
+        if not isinstance(text, str):
+            return f"action text must be a string, got {type(text).__name__}"
         if len(text) > self.cfg.max_action_chars:
             return f"action text is {len(text):,} characters long (at most {self.cfg.max_action_chars:,})"
         if len(action.tool_calls) > self.cfg.max_tool_calls:
             return f"{len(action.tool_calls)} tool calls in one action (at most {self.cfg.max_tool_calls})"
         try:
-            text.encode("utf-8")
+            text.encode()
             for call in action.tool_calls:
-                json.dumps(call.arguments, ensure_ascii=False, allow_nan=False).encode("utf-8")
+                json.dumps(call.arguments, ensure_ascii=False, allow_nan=False).encode()
         except UnicodeEncodeError as e:
             return f"the action is not valid Unicode (an unpaired surrogate at position {e.start})"
         except (ValueError, TypeError, RecursionError) as e:

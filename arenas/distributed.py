@@ -4,7 +4,8 @@
 ``rollout.run(..., iterate=ray_iterator(address))`` (``arenas run ... --ray``) writes the same
 ``episodes.jsonl`` and ``run.json``: only where episodes are played changes. Episodes run in
 actors that each hold an :class:`~arenas.rollout.ArenaPool` and an agent factory (shipped with
-cloudpickle, or rebuilt from the agent spec when it cannot be pickled); jobs and trajectories
+cloudpickle, or rebuilt from the spec and options it was made from, its ``recipe``, or else from
+the run's agent spec, when it cannot be pickled); jobs and trajectories
 cross the cluster as the wire format (``Task.to_dict()``, ``Trajectory.to_json()``). An actor
 that dies is replaced and its episode retried once on the new actor; a second death is recorded
 as the episode's error. Ray is optional (``pip install 'arenas[ray]'``) and imported lazily.
@@ -33,7 +34,8 @@ class EpisodeWorker:
     """A Ray actor's body: plays episodes with arenas from its own pool (several at once when
     the actor is threaded; an arena is never shared by two episodes)."""
 
-    def __init__(self, config: dict[str, Any], factory: bytes | None):
+    def __init__(self, config: dict[str, Any], factory: bytes | None,
+                 recipe: tuple[str, dict[str, Any]] | None = None):
         from arenas.agent_spec import make_agent_factory
         from arenas.registry import make
 
@@ -43,7 +45,8 @@ class EpisodeWorker:
 
             self.agent_factory = cloudpickle.loads(factory)
         else:
-            self.agent_factory = make_agent_factory(self.config.agent, **self.config.agent_options)
+            spec, options = recipe or (self.config.agent, self.config.agent_options)
+            self.agent_factory = make_agent_factory(spec, **options)
         self.pool = ArenaPool(lambda: make(self.config.arena, **self.config.arena_config))
 
     def play(self, job: dict[str, Any]) -> str:
@@ -110,7 +113,9 @@ def iter_ray_rollouts(config: RunConfig, agent_factory: AgentFactory, jobs: list
         cpus = int(ray.cluster_resources().get("CPU", 1))
         n_actors = max(1, min(actors or cpus, config.concurrency, len(jobs)))
         per_actor = max(1, math.ceil(config.concurrency / n_actors))
-        yield from _Scheduler(ray, config, _shipped_factory(agent_factory), n_actors, per_actor).run(jobs)
+        shipped = _shipped_factory(agent_factory)
+        recipe = None if shipped is not None else getattr(agent_factory, "recipe", None)
+        yield from _Scheduler(ray, config, shipped, recipe, n_actors, per_actor).run(jobs)
     finally:
         if started:
             ray.shutdown()
@@ -119,14 +124,15 @@ def iter_ray_rollouts(config: RunConfig, agent_factory: AgentFactory, jobs: list
 class _Scheduler:
     """Keeps ``per_actor`` episodes in flight on each actor; replaces dead actors."""
 
-    def __init__(self, ray: Any, config: RunConfig, factory: bytes | None, n_actors: int, per_actor: int):
-        self.ray, self.config, self.factory, self.per_actor = ray, config, factory, per_actor
+    def __init__(self, ray: Any, config: RunConfig, factory: bytes | None, recipe: tuple[str, dict[str, Any]] | None,
+                 n_actors: int, per_actor: int):
+        self.ray, self.config, self.factory, self.recipe, self.per_actor = ray, config, factory, recipe, per_actor
         self.remote_class = ray.remote(num_cpus=1, max_concurrency=per_actor, max_restarts=0)(EpisodeWorker)
         self.actors = [self._new_actor() for _ in range(n_actors)]
         self.load = {id(a): 0 for a in self.actors}
 
     def _new_actor(self) -> Any:
-        return self.remote_class.remote(asdict(self.config), self.factory)
+        return self.remote_class.remote(asdict(self.config), self.factory, self.recipe)
 
     def run(self, jobs: list[EpisodeJob]) -> Iterator[Trajectory]:
         ray = self.ray
@@ -185,3 +191,35 @@ def ray_iterator(address: str | None = None, actors: int | None = None) -> Calla
                 make_arena: Callable[[], Any] | None = None, pool: ArenaPool | None = None) -> Iterator[Trajectory]:
         return iter_ray_rollouts(config, agent_factory, jobs, address=address, actors=actors)
     return iterate
+
+
+def check_ray_generator(generator: str, options: dict[str, Any]) -> None:
+    """Ray workers reach the generator over the network: only a model server (``openai`` with a
+    ``base_url``) qualifies; an in-process generator keeps its weights in the trainer's process."""
+    if generator != "openai":
+        raise ConfigError(f"ray_address plays episodes on Ray workers, which cannot reach the in-process "
+                          f"{generator!r} generator (its weights live in the trainer's process): serve the model "
+                          "(vLLM's server, arenas serve-model) and use generator='openai' with "
+                          "generator_options base_url=<its URL>")
+    if not options.get("base_url"):
+        raise ConfigError("ray_address needs generator_options base_url: the model server's URL as the Ray "
+                          "workers reach it")
+
+
+class RayEpisodes:
+    """A trainer's ``iterate`` on a Ray cluster: connects once (``address``: a cluster's address,
+    ``auto``, or ``local`` for a cluster of its own) and plays every later call's episodes there;
+    :meth:`close` shuts down a cluster it started."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self.started = ensure_ray(address)
+
+    def __call__(self, config: RunConfig, agent_factory: AgentFactory, jobs: list[EpisodeJob] | None = None,
+                 make_arena: Callable[[], Any] | None = None, pool: ArenaPool | None = None) -> Iterator[Trajectory]:
+        return iter_ray_rollouts(config, agent_factory, jobs, address=self.address)
+
+    def close(self) -> None:
+        if self.started:
+            _ray().shutdown()
+            self.started = False

@@ -12,11 +12,12 @@ class StatusBar:
     def __init__(self, label: str, total: int, completed: int = 0, enabled: bool = True):
         self.enabled = enabled
         if enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
                                      TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
-                                     refresh_per_second=4)
+                                     refresh_per_second=4, console=Console(stderr=True))
             self.task = self.progress.add_task(label, total=total, completed=completed, stats="")
 
     def __enter__(self) -> StatusBar:

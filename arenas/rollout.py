@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,8 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
                  agent_timeout_s: float = 0.0, episode_timeout_s: float = 0.0) -> Trajectory:
     """Plays one episode; never raises (an exception becomes ``Trajectory.error``). An agent
     that overruns ``agent_timeout_s`` in one call, or an episode that overruns
-    ``episode_timeout_s``, is ended by the arena (scored as the turn cap would score it)."""
+    ``episode_timeout_s``, is ended by the arena (scored as the turn cap would score it). An
+    agent that stops (:class:`AgentStop`) gets a closing turn whose action records why."""
     traj = Trajectory(arena=arena.id, arena_version=arena.version, task_id=job.task.id, split=job.task.split,
                       seed=job.seed, rollout=job.rollout, agent=agent_spec)
     start = time.perf_counter()
@@ -106,7 +108,7 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
                 action = as_action(act(obs))
             except AgentStop as stop:
                 result = arena.end_episode(stop.reason)
-                action = None
+                action, stop_message = None, str(stop)
             t1 = time.perf_counter()
             if action is not None:
                 result = arena.step(action)
@@ -118,7 +120,8 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
             agent_s += t1 - t0
             env_s += t2 - t1
             traj.turns.append(Turn(index=len(traj.turns), observation=obs.messages,
-                                   action=action.to_dict() if action is not None else {"text": "", "ended": True},
+                                   action=action.to_dict() if action is not None
+                                   else {"text": "", "ended": True, "stop_message": stop_message},
                                    reward=float(result.reward), info=result.info,
                                    agent_s=t1 - t0, env_s=t2 - t1))
             if not math.isfinite(result.reward):
@@ -130,7 +133,7 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
         info = traj.turns[-1].info
         traj.final_observation = obs.messages
         traj.breakdown = info.get("reward_breakdown")
-        traj.success = bool((traj.breakdown or {}).get("passed", False))
+        traj.success = bool((traj.breakdown or {}).get("passed"))
         traj.termination = info.get("termination", "")
         traj.invalid_actions = arena.invalid_actions
     except Exception as e:
@@ -138,9 +141,9 @@ def play_episode(arena: Arena, agent_factory: AgentFactory, job: EpisodeJob, age
         traj.termination = Termination.ERROR
     if agent is not None and hasattr(agent, "episode_record"):
         try:
-            record = agent.episode_record() or {}
+            record = dict(agent.episode_record() or {})  # a copy: the agent's own record is left as it was
             traj.tokens = record.pop("tokens", None)
-            traj.token_counts = record.pop("token_counts", {}) or {}
+            traj.token_counts = record.pop("token_counts", None) or {}
             traj.meta.update(record)
         except Exception as e:
             traj.meta["episode_record_error"] = repr(e)
@@ -308,7 +311,7 @@ def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None =
     record = run_record(redact(asdict(config)))
     if out_dir is not None:
         record["identity_hash"] = config_hash(config.identity())
-        (out_dir / "run.json").write_text(json.dumps(record, indent=2, default=str))
+        _save_record(out_dir, record)
     finished: list[Trajectory] = []
     start = time.perf_counter()
     bar = _Progress(len(jobs), config, enabled=progress)
@@ -323,15 +326,21 @@ def run(config: RunConfig, agent_factory: AgentFactory, out: str | Path | None =
         pool.close()
         if writer is not None:
             writer.close()
-    elapsed = time.perf_counter() - start
+    elapsed = max(time.perf_counter() - start, 1e-9)
     summary = summarize(previous + finished, elapsed_s=elapsed)
     summary["new_episodes"] = len(finished)
-    summary["episodes_per_s"] = len(finished) / elapsed if elapsed > 0 else float("nan")
+    summary["episodes_per_s"] = len(finished) / elapsed
     if out_dir is not None:
-        record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         record["summary"] = summary
-        (out_dir / "run.json").write_text(json.dumps(encode(record), indent=2, default=str))
+        _save_record(out_dir, record)
     return summary
+
+
+def _save_record(out_dir: Path, record: dict[str, Any]) -> None:
+    """Writes ``run.json`` (first before any episode, so a killed run can be resumed, then with
+    the summary)."""
+    (out_dir / "run.json").write_text(json.dumps(encode(record), indent=2))
 
 
 def _open_run(out_dir: Path, config: RunConfig, resume: bool) -> tuple[TrajectoryWriter, list[Trajectory]]:
@@ -394,7 +403,7 @@ class _Progress(StatusBar):
             return
         ok = self.n - self.errors
         elapsed = max(time.perf_counter() - self.start, 1e-9)
-        stats = (f"reward {self.reward_sum / ok if ok else float('nan'):.3f} · "
+        stats = (f"reward {self.reward_sum / ok if ok else math.nan:.3f} · "
                  f"errors {self.errors / self.n:.0%} · {self.n / elapsed:.1f} ep/s")
         if self.tokens:
             stats += f" · {self.tokens / elapsed:.0f} tok/s"

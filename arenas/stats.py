@@ -6,6 +6,7 @@ episodes report their time windows (overlapping windows of one market are not in
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,7 +24,7 @@ _T975 = {1: 12.707, 2: 4.303, 3: 3.183, 4: 2.777, 5: 2.571, 6: 2.447, 7: 2.365, 
 
 def t975(df: int) -> float:
     if df <= 0:
-        return float("nan")
+        return math.nan
     return _T975[max(k for k in _T975 if k <= df)]
 
 
@@ -31,10 +32,10 @@ def mean_ci(values: list[float]) -> tuple[float, float]:
     """Mean and the half-width of its 95% confidence interval (Student t)."""
     n = len(values)
     if n == 0:
-        return float("nan"), float("nan")
+        return math.nan, math.nan
     mean = sum(values) / n
     if n == 1:
-        return mean, float("nan")
+        return mean, math.nan
     var = sum((v - mean) ** 2 for v in values) / (n - 1)
     return mean, t975(n - 1) * math.sqrt(var / n)
 
@@ -43,13 +44,14 @@ def block_bootstrap_ci(values: list[float], block: int, n_boot: int = 4000, seed
     """Half-width of the 95% percentile interval of the mean by a circular moving-block
     bootstrap: ``values`` in time order are resampled in runs of ``block`` neighbours, so
     episodes that share time (overlapping windows) are not counted as independent."""
-    x = np.asarray(values, dtype=np.float64)
+    x = np.asarray(values)
     n = len(x)
     if n < 2:
-        return float("nan")
+        return math.nan
     block = max(1, min(int(block), n))
-    starts = np.random.default_rng(seed).integers(0, n, size=(n_boot, -(-n // block)))
-    idx = ((starts[:, :, None] + np.arange(block)) % n).reshape(n_boot, -1)[:, :n]
+    blocks = -(-n // block)
+    starts = np.random.default_rng(seed).integers(0, n, size=(n_boot, blocks))
+    idx = ((starts[:, :, None] + np.arange(block)) % n).reshape(n_boot, blocks * block)[:, :n]
     lo, hi = np.percentile(x[idx].mean(1), [2.5, 97.5])
     return float(hi - lo) / 2
 
@@ -59,7 +61,8 @@ def overlap_block(spans: list[tuple[int, int]]) -> int:
     start while one is still running (itself included), rounded up."""
     starts = np.sort(np.asarray([s for s, _ in spans]))
     length = float(np.mean([e - s for s, e in spans]))
-    ahead = np.searchsorted(starts, starts + length, side="left") - np.arange(len(starts))
+    # a window starting exactly when another ends does not overlap it (searchsorted's side="left")
+    ahead = np.searchsorted(starts, starts + length) - np.arange(len(starts))
     return max(1, math.ceil(float(ahead.mean())))
 
 
@@ -107,22 +110,15 @@ def summarize(trajectories: Iterable[Trajectory], elapsed_s: float | None = None
         "ci95": ci,
         "ci95_method": method,
         "mean_reward_finished": mean_ci([t.reward for t in ok])[0],
-        "success_rate": (sum(t.success for t in ok) / len(trajs)) if trajs else float("nan"),
+        "success_rate": (sum(t.success for t in ok) / len(trajs)) if trajs else math.nan,
         "invalid_action_rate": invalid / turns if turns else 0.0,
-        "mean_turns": turns / len(ok) if ok else float("nan"),
+        "mean_turns": turns / len(ok) if ok else math.nan,
         "components": {k: sum(v) / len(v) for k, v in components.items()},
         "tokens": tokens,
-        "terminations": _count(t.termination or ("error" if t.error else "") for t in trajs),
+        "terminations": dict(Counter(t.termination or ("error" if t.error else "") for t in trajs)),
     }
     if elapsed_s:
         out["elapsed_s"] = elapsed_s
         out["episodes_per_s"] = len(trajs) / elapsed_s
         out["tokens_per_s"] = tokens / elapsed_s
     return out
-
-
-def _count(items: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for i in items:
-        counts[i] = counts.get(i, 0) + 1
-    return counts

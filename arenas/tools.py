@@ -271,6 +271,9 @@ def action_from_openai(content: str | None, tool_calls: Iterable[Any] | None = N
 def as_action(action: Any) -> Action:
     """Coerces what an agent returned (Action, str, OpenAI message dict, int/array) to an Action."""
     if isinstance(action, Action):
+        if not isinstance(action.text, str):  # an agent's bug is the episode's invalid action, not a crash
+            return Action("", [], action.structured, [*action.parse_errors,
+                          f"action text must be a string, got {type(action.text).__name__}"], action.meta)
         if not action.tool_calls and not action.parse_errors and action.text and "<tool_call>" in action.text:
             calls, errors = parse_tool_calls(action.text)
             return Action(action.text, calls, action.structured, errors, action.meta)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import mmap
 import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -77,9 +78,9 @@ class Trajectory:
     def to_json(self) -> str:
         """One JSON line; never raises on the values inside (they are encoded), and a line over
         :data:`MAX_LINE_BYTES` is shrunk."""
-        line = json.dumps(encode(asdict(self)), allow_nan=False, ensure_ascii=False)
-        if len(line) > MAX_LINE_BYTES:
-            line = json.dumps(encode(_shrunk(asdict(self))), allow_nan=False, ensure_ascii=False)
+        line = _json_line(asdict(self))
+        if len(line.encode()) > MAX_LINE_BYTES:
+            line = _json_line(_shrunk(asdict(self)))
         return line
 
     @classmethod
@@ -91,6 +92,17 @@ class Trajectory:
 
 def episode_key(task_id: str, seed: int, rollout: int) -> str:
     return f"{task_id}|{seed}|{rollout}"
+
+
+def _json_line(d: dict[str, Any]) -> str:
+    """Strict JSON (:func:`encode` leaves no NaN or infinity) with the texts unescaped, except a
+    line holding a lone surrogate (not encodable as UTF-8), which is written fully escaped."""
+    line = json.dumps(encode(d), ensure_ascii=False)
+    try:
+        line.encode()
+    except UnicodeEncodeError:
+        return json.dumps(encode(d))
+    return line
 
 
 def _cut(value: Any) -> Any:
@@ -115,16 +127,16 @@ def _shrunk(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_trajectories(path: str | Path) -> Iterator[Trajectory]:
-    """Reads an ``episodes.jsonl``; a torn last line (killed writer) is skipped (a writer that
-    resumes the file cuts it off)."""
-    with open(path, encoding="utf-8") as f:
+    """Reads an ``episodes.jsonl``; a torn last line (killed writer, possibly cut inside a UTF-8
+    character) is skipped (a writer that resumes the file cuts it off)."""
+    with open(path, "rb") as f:
         for line in f:
             line = line.strip()
             if not line:
                 continue
             try:
                 yield Trajectory.from_dict(json.loads(line))
-            except (json.JSONDecodeError, TypeError):
+            except (ValueError, TypeError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
                 continue
 
 
@@ -151,28 +163,25 @@ class TrajectoryWriter:
             raise RunLockedError(f"{self.path} is being written by another run (lock held on "
                                  f"{self._lock.name}); wait for it or choose another --out") from None
         self.torn_bytes = self._cut_torn_tail()
-        self._f = open(self.path, "a", encoding="utf-8")
+        self._f = open(self.path, "ab")
 
     def _cut_torn_tail(self) -> int:
         """Truncates an unfinished last line; returns how many bytes were cut."""
-        if not self.path.exists() or not self.path.stat().st_size:
+        if not self.path.exists():
             return 0
         with open(self.path, "rb+") as f:
             size = f.seek(0, os.SEEK_END)
-            pos, tail = size, b""
-            while pos > 0 and b"\n" not in tail:
-                step = min(pos, 1 << 16)
-                pos -= step
-                f.seek(pos)
-                tail = f.read(step) + tail
-            keep = pos + tail.rfind(b"\n") + 1 if b"\n" in tail else 0
+            if not size:  # an empty file cannot be mapped
+                return 0
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                keep = m.rfind(b"\n") + 1  # searched from the end: only the torn tail is scanned
             if keep < size:
                 f.truncate(keep)
                 log.warning("%s: cut a torn last line of %d bytes left by an interrupted run", self.path, size - keep)
             return size - keep
 
     def write(self, traj: Trajectory) -> None:
-        self._f.write(traj.to_json() + "\n")
+        self._f.write((traj.to_json() + "\n").encode())
         self._f.flush()
 
     def close(self) -> None:

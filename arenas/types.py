@@ -194,9 +194,7 @@ class StepResult:
 def encode(value: Any) -> Any:
     """A JSON-safe copy of ``value``: non-finite floats, numpy arrays/scalars and bytes become
     tagged objects; tuples and sets become lists; anything else unknown becomes its ``repr``."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
+    if value is None or isinstance(value, (int, str)):  # bool and StrEnum members included
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {"__float__": repr(value)}
@@ -205,17 +203,13 @@ def encode(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [encode(v) for v in value]
     if isinstance(value, (bytes, bytearray)):
-        return {"__bytes__": base64.b64encode(bytes(value)).decode("ascii")}
+        return {"__bytes__": base64.b64encode(bytes(value)).decode()}
     if hasattr(value, "dtype") and hasattr(value, "tolist"):
-        if getattr(value, "ndim", 0) == 0:
+        if value.ndim == 0:
             return encode(value.item())
         return {"__ndarray__": encode(value.tolist()), "dtype": str(value.dtype), "shape": list(value.shape)}
-    if isinstance(value, StrEnum):
-        return str(value)
     if hasattr(value, "to_dict"):
         return encode(value.to_dict())
-    if isinstance(value, complex):
-        return repr(value)
     return repr(value)
 
 
@@ -252,7 +246,8 @@ def from_wire(envelope: dict[str, Any]) -> Any:
     version = envelope.get("wire")
     if not isinstance(version, int) or version > WIRE_VERSION:
         raise ValueError(f"unsupported wire version {version!r} (this side reads up to {WIRE_VERSION})")
-    kind = WIRE_TYPES.get(envelope.get("type", ""))
+    name = envelope.get("type")
+    kind = WIRE_TYPES.get(name) if isinstance(name, str) else None
     if kind is None:
-        raise ValueError(f"unknown wire type {envelope.get('type')!r}")
+        raise ValueError(f"unknown wire type {name!r}")
     return kind.from_dict(envelope["data"])

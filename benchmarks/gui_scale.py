@@ -2,8 +2,10 @@
 
 Plays the oracle on test-split tasks from ``--concurrency`` threads (one arena, hence one browser
 context, per thread; one Chromium for all). Reports episodes/s and steps/s, and the resident memory
-of this process plus the whole Chromium process tree after the warm-up (``--warmup`` episodes) and
-at the end; the growth between the two is the leak check (target: under 20%).
+of this process plus Playwright's driver and the whole Chromium process tree after the warm-up
+(``--warmup`` episodes) and at the end; the growth between the two is the leak check (target: under
+20%). Every ``--warmup`` episodes it prints memory by kind of process (this Python process, the
+driver, the browser, its renderers...), which shows where any growth comes from.
 
     python benchmarks/gui_scale.py --episodes 1000 --concurrency 8
 """
@@ -15,25 +17,42 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from arenas.gui.arena import GUIArena
 from arenas.gui.browser import BrowserHost
 from arenas.gui.measure import play_oracle
 
 
-def _rss_kb(pid: int) -> int:
+def _kb(pid: int, path: str, field: str) -> int:
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/{path}") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants."""
+def _kind(pid: int, root: int) -> str:
+    if pid == root:
+        return "python"
+    try:  # Chromium's helpers rewrite their command line into one space-separated string
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+    except OSError:
+        return "other"
+    name = Path(cmd[0]).name if cmd else ""
+    if "node" in name:
+        return "driver"
+    kind = next((a[len("--type="):] for a in cmd if a.startswith("--type=")), None)
+    return kind or ("browser" if "chrom" in name else "other")
+
+
+def tree_memory(root: int) -> dict[str, float]:
+    """Resident memory (MB) of ``root`` and all its descendants: ``rss`` (the sum of each process's
+    RSS, shared pages counted in each), ``pss`` (shared pages divided among their users) and RSS by
+    kind of process (this Python process, Playwright's driver, the browser, its renderers...)."""
     children: dict[int, list[int]] = {}
     for p in os.listdir("/proc"):
         if p.isdigit():
@@ -43,12 +62,23 @@ def tree_rss_mb(root: int) -> float:
                 children.setdefault(ppid, []).append(int(p))
             except (OSError, ValueError, IndexError):
                 continue
-    total, stack = 0, [root]
+    out: dict[str, float] = {"rss": 0.0, "pss": 0.0, "renderers": 0}
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += _rss_kb(pid)
+        rss = _kb(pid, "status", "VmRSS:") / 1024
+        kind = _kind(pid, root)
+        out["rss"] += rss
+        out["pss"] += _kb(pid, "smaps_rollup", "Pss:") / 1024
+        out[kind] = out.get(kind, 0.0) + rss
+        out["renderers"] += kind == "renderer"
         stack.extend(children.get(pid, []))
-    return total / 1024
+    return out
+
+
+def _fmt(m: dict[str, float]) -> str:
+    kinds = ", ".join(f"{k} {v:.0f}" for k, v in sorted(m.items()) if k not in ("rss", "pss", "renderers"))
+    return f"rss {m['rss']:.0f} (pss {m['pss']:.0f}; {kinds}; {m['renderers']:.0f} renderers)"
 
 
 def main() -> None:
@@ -72,29 +102,33 @@ def main() -> None:
 
     host = BrowserHost.shared()
     wins = steps = 0
-    mem = {}
+    mem: dict[str, dict[str, float]] = {}
     samples: list[str] = []
     t0 = t_warm = time.perf_counter()
     with ThreadPoolExecutor(args.concurrency) as ex:
         for i, (ok, n) in enumerate(ex.map(play, tasks), 1):
             wins += ok
             steps += n
-            if i == args.warmup:
-                mem["after_warmup"] = tree_rss_mb(os.getpid())
-                t_warm = time.perf_counter()
             if i % args.warmup == 0:
-                samples.append(f"{i}: {tree_rss_mb(os.getpid()):.0f}")
+                m = tree_memory(os.getpid())
+                samples.append(f"{i}: {_fmt(m)}")
+                if i == args.warmup:
+                    mem["after_warmup"] = m
+                    t_warm = time.perf_counter()
     elapsed = time.perf_counter() - t0
-    mem["end"] = tree_rss_mb(os.getpid())
+    mem["end"] = tree_memory(os.getpid())
     for a in made:
         a.close()
     print(f"episodes {args.episodes}  concurrency {args.concurrency}  browsers 1 (pid {host.browser_pid})  "
           f"cores {os.cpu_count()}")
     print(f"oracle success {wins / args.episodes:.3f}  episodes/s {args.episodes / elapsed:.1f}  "
           f"steps/s {steps / elapsed:.1f}  (after warm-up: {(args.episodes - args.warmup) / (time.perf_counter() - t_warm):.1f} ep/s)")
-    print(f"memory (this process + Chromium tree): after {args.warmup} episodes {mem['after_warmup']:.0f} MB, "
-          f"after {args.episodes} {mem['end']:.0f} MB, growth {mem['end'] / mem['after_warmup'] - 1:+.1%}")
-    print("memory by episode (MB): " + ", ".join(samples))
+    w, e = mem["after_warmup"]["rss"], mem["end"]["rss"]
+    print(f"memory (this process + driver + Chromium tree, summed RSS): after {args.warmup} episodes {w:.0f} MB, "
+          f"after {args.episodes} {e:.0f} MB, growth {e / w - 1:+.1%} "
+          f"(PSS {mem['after_warmup']['pss']:.0f} -> {mem['end']['pss']:.0f} MB)")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print("memory by episode (MB):\n  " + "\n  ".join(samples))
 
 
 if __name__ == "__main__":

@@ -31,8 +31,7 @@ def arrival_order(problem: Mapping[str, Any]) -> list[int]:
 
 def replay(problem: Mapping[str, Any], requests: Sequence[Any]) -> dict[str, Any]:
     """Applies ``requests`` to an empty fast memory; returns offsets, invalid count and time."""
-    align, capacity = int(problem["alignment"]), int(problem["capacity"]) // int(problem["alignment"]) * int(
-        problem["alignment"])
+    align, capacity = int(problem["alignment"]), int(problem["capacity"])
     size, start, end = problem["size"], problem["start"], problem["end"]
     order = arrival_order(problem)
     offsets: dict[int, int] = {}

@@ -114,7 +114,7 @@ def _from_mapping(sub: Mapping[Any, Any], tickers: Sequence[str]) -> tuple[np.nd
     index = {t.upper(): i for i, t in enumerate(tickers)}
     index[CASH] = n
     w = np.zeros(n + 1)
-    given = np.zeros(n + 1, dtype=bool)
+    given: set[int] = set()
     problems: list[str] = []
     unknown, bad, negative = [], [], []
     for key, value in sub.items():
@@ -129,10 +129,10 @@ def _from_mapping(sub: Mapping[Any, Any], tickers: Sequence[str]) -> tuple[np.nd
         elif x < 0:
             negative.append(str(key))
             x = 0.0
-        if given[i]:
+        if i in given:
             problems.append(f"{tickers[i] if i < n else CASH} given twice; the last value was used")
         w[i] = x
-        given[i] = True
+        given.add(i)
     if unknown:
         problems.append(f"unknown ticker(s) ignored: {', '.join(unknown[:5])}; tickers: {', '.join(tickers)}, CASH")
     if bad:
@@ -140,7 +140,7 @@ def _from_mapping(sub: Mapping[Any, Any], tickers: Sequence[str]) -> tuple[np.nd
     if negative:
         problems.append(f"negative weight(s) set to 0 (long-only): {', '.join(negative[:5])}")
     risky = float(w[:n].sum())
-    if not given[n]:
+    if n not in given:
         if risky > 1 + SUM_TOLERANCE:
             problems.append(f"weights sum to {risky:.4g} > 1; rescaled to sum to 1 with no cash")
         w[n] = max(0.0, 1.0 - risky)
@@ -150,7 +150,7 @@ def _from_mapping(sub: Mapping[Any, Any], tickers: Sequence[str]) -> tuple[np.nd
         w[:] = 0.0
         w[n] = 1.0
         return w, problems
-    if given[n] and abs(total - 1) > SUM_TOLERANCE:
+    if n in given and abs(total - 1) > SUM_TOLERANCE:
         problems.append(f"weights sum to {total:.4g}, not 1; rescaled to sum to 1")
     return _normalised(w, total), problems
 
@@ -164,7 +164,7 @@ def _normalised(w: np.ndarray, total: float) -> np.ndarray:
 
 def _from_vector(sub: Any, n: int) -> tuple[np.ndarray | None, list[str]]:
     try:
-        v = np.asarray(sub, dtype=np.float64).reshape(-1)
+        v = np.asarray(sub, dtype=np.float64).ravel()
     except (TypeError, ValueError):
         return None, ["the weight vector is not numeric; no trade"]
     if v.shape[0] != n + 1:
@@ -339,7 +339,7 @@ def turnover(stats: EpisodeStats, reference: Any, context: Any) -> Verdict:
 
 def esg_regulation(stats: EpisodeStats, reference: Any, context: Any) -> Verdict:
     value = float(stats.esg.sum())
-    return Verdict(value, value >= 0, {})
+    return Verdict(value, value >= 0)
 
 
 def log_return(stats: EpisodeStats, reference: Any, context: Any) -> Verdict:

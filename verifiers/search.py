@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -43,7 +43,7 @@ def parse_reply(text: str, require_think: bool = False) -> tuple[str | None, str
     if not isinstance(text, str):
         return None, "the reply is not text"
     try:
-        text.encode("utf-8")
+        text.encode()
     except UnicodeEncodeError:
         return None, "the reply is not valid UTF-8"
     if require_think and not _THINK.search(text):
@@ -59,7 +59,7 @@ def check_rewrite(rewrite: Any) -> tuple[str | None, str | None]:
     if not isinstance(rewrite, str):
         return None, "the rewrite must be a string"
     try:
-        rewrite.encode("utf-8")
+        rewrite.encode()
     except UnicodeEncodeError:
         return None, "the rewrite is not valid UTF-8"
     if len(rewrite) > MAX_REWRITE_CHARS:
@@ -130,47 +130,41 @@ def rank_reward(rank: int | None) -> float:
     return (19 / 9 - rank / 9) / 2 if rank <= 10 else (10 / 9 - rank / 90) / 2
 
 
-def _metric(fn):
-    def verifier(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
-        j = judge(candidate, reference, context)
-        if not j["format"]:
-            return Verdict.fail(j["reason"])
-        if not j["guarded"]:
-            return Verdict.fail("length cap exceeded" if not j["within_length"] else "copied passage text",
-                                words=j["words"], copied_run=j["copied_run"])
-        score = fn(j["rank"])
-        return Verdict(score, score > 0, {"rank": j["rank"]})
-
-    verifier.__doc__ = fn.__doc__
-    return verifier
+def _rank_verdict(candidate: Any, reference: Any, context: Mapping[str, Any],
+                  score_of: Callable[[int | None], float]) -> Verdict:
+    """``score_of`` the gold passage's rank; 0, with the reason, when the format or a guard fails."""
+    j = judge(candidate, reference, context)
+    if not j["format"]:
+        return Verdict.fail(j["reason"])
+    if not j["guarded"]:
+        return Verdict.fail("length cap exceeded" if not j["within_length"] else "copied passage text",
+                            words=j["words"], copied_run=j["copied_run"])
+    score = score_of(j["rank"])
+    return Verdict(score, score > 0, {"rank": j["rank"]})
 
 
-@_metric
-def rank_incentive(rank: int | None) -> float:
+def rank_incentive(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
     """The main reward: rank-incentive shaping of the gold passage's rank."""
-    return rank_reward(rank)
+    return _rank_verdict(candidate, reference, context, rank_reward)
 
 
-@_metric
-def mrr_at_10(rank: int | None) -> float:
+def mrr_at_10(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
     """Reciprocal rank, 0 beyond rank 10."""
-    return 1.0 / rank if rank is not None and rank <= 10 else 0.0
+    return _rank_verdict(candidate, reference, context, lambda r: 1.0 / r if r is not None and r <= 10 else 0.0)
 
 
-@_metric
-def recall_at_10(rank: int | None) -> float:
-    return float(rank is not None and rank <= 10)
+def recall_at_10(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
+    return _rank_verdict(candidate, reference, context, lambda r: float(r is not None and r <= 10))
 
 
-@_metric
-def recall_at_100(rank: int | None) -> float:
-    return float(rank is not None and rank <= 100)
+def recall_at_100(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
+    return _rank_verdict(candidate, reference, context, lambda r: float(r is not None and r <= 100))
 
 
-@_metric
-def ndcg_at_3(rank: int | None) -> float:
+def ndcg_at_3(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
     """One relevant passage: 1/log2(rank + 1) within the top 3."""
-    return 1.0 / math.log2(rank + 1) if rank is not None and rank <= 3 else 0.0
+    return _rank_verdict(candidate, reference, context,
+                         lambda r: 1.0 / math.log2(r + 1) if r is not None and r <= 3 else 0.0)
 
 
 def format_ok(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
@@ -186,13 +180,13 @@ def format_violation(candidate: Any, reference: Any, context: Mapping[str, Any])
 
 def within_length(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
     j = judge(candidate, reference, context)
-    ok = bool(j.get("within_length", False))
+    ok = bool(j.get("within_length"))
     return Verdict(float(ok), ok, {"words": j.get("words")})
 
 
 def no_copy(candidate: Any, reference: Any, context: Mapping[str, Any]) -> Verdict:
     j = judge(candidate, reference, context)
-    ok = bool(j.get("no_copy", False))
+    ok = bool(j.get("no_copy"))
     return Verdict(float(ok), ok, {"copied_run": j.get("copied_run")})
 
 
@@ -228,7 +222,7 @@ def answer_span_in_text(candidate: Any, reference: Any, context: Mapping[str, An
 def make_rubric(format_penalty: float = 0.0) -> Rubric:
     """The turn rubric: the rank-incentive reward, the paper's format penalty, and metrics."""
     return Rubric([
-        Component("rank_incentive", rank_incentive, 1.0),
+        Component("rank_incentive", rank_incentive),
         Component("format_violation", format_violation, -float(format_penalty)),
         Component("mrr_at_10", mrr_at_10, 0.0),
         Component("recall_at_10", recall_at_10, 0.0),
@@ -244,7 +238,7 @@ def agent_rubric() -> Rubric:
     """Agent mode: citing the gold passage is the reward; the last search query before the answer
     is scored like a rewrite (reported, weight 0)."""
     return Rubric([
-        Component("cited_gold", cited_gold, 1.0),
+        Component("cited_gold", cited_gold),
         Component("answer_span_in_text", answer_span_in_text, 0.0),
         Component("answer_in_top3", answer_in_top3, 0.0),
         Component("rank_incentive", rank_incentive, 0.0),

@@ -112,7 +112,7 @@ def tie_probe(sql: str) -> Probe | None:
 
 def split_probe(rows: Rows, probe: Probe) -> tuple[Rows, Ties | None]:
     """The gold rows (normalised) and their ties, from the probe's rows."""
-    kept = rows if probe.limit is None else rows[:probe.limit]
+    kept = rows[:probe.limit]  # all of them when there is no LIMIT
     if not kept:
         return [], None
     n = len(kept[0]) - probe.n_keys

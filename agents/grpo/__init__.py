@@ -6,8 +6,9 @@
 
 Modules: :mod:`~arenas.agents.grpo.losses` (advantages and the loss variants),
 :mod:`~arenas.agents.grpo.batch` (trajectories -> token tensors), :mod:`~arenas.agents.grpo.learner`
-(the update step, checkpoints), :mod:`~arenas.agents.grpo.generation` (episodes from the LLM agent,
-weight sync), :mod:`~arenas.agents.grpo.trainer` (the loop), :mod:`~arenas.agents.grpo.metrics`,
+(the update step, checkpoints), :mod:`~arenas.agents.grpo.packing` (several episodes per row),
+:mod:`~arenas.agents.grpo.generation` (episodes from the LLM agent, weight sync),
+:mod:`~arenas.agents.grpo.async_rollouts` (the next batch generated during the update), :mod:`~arenas.agents.grpo.trainer` (the loop), :mod:`~arenas.agents.grpo.metrics`,
 :mod:`~arenas.agents.grpo.sft` (the supervised warm start).
 Attributes load lazily so ``arenas`` starts without importing torch.
 """

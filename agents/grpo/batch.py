@@ -8,7 +8,7 @@ tokens that were sampled.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import torch
 
@@ -123,24 +123,33 @@ class TokenBatch:
     token ``t + 1`` (the logits at ``t`` predict it)."""
 
     input_ids: torch.Tensor
-    attention_mask: torch.Tensor
+    attention_mask: torch.Tensor | None
+    """None for packed rows (the position ids mark the episodes)."""
     targets: torch.Tensor
     loss_mask: torch.Tensor
     sampler_logprobs: torch.Tensor | None
     advantages: torch.Tensor
+    """``[B]``, one per episode, or ``[B, T-1]`` per token (packed rows)."""
     tokens: int = 0
     """Real (unpadded) tokens in the batch."""
     start: int = 0
     """First position of the ``[B, T-1]`` tensors that scores an agent token (logits before it
     are never needed)."""
+    position_ids: torch.Tensor | None = None
+    """Packed rows: positions restarting at 0 at each episode (see :mod:`~arenas.agents.grpo.packing`)."""
+    sequences: int | None = None
+    """Episodes in the batch (None: one per row)."""
+    sequence_weights: torch.Tensor | None = None
+    """Packed rows: ``[B, T-1]``, 1 / agent tokens of the token's episode (grpo's per-episode mean)."""
+
+    @property
+    def episodes(self) -> int:
+        return self.sequences if self.sequences is not None else int(self.input_ids.shape[0])
 
     def to(self, device: torch.device | str) -> TokenBatch:
-        def move(t: torch.Tensor | None) -> torch.Tensor | None:
-            return t.to(device, non_blocking=True) if t is not None else None
-
-        return TokenBatch(move(self.input_ids), move(self.attention_mask), move(self.targets),
-                          move(self.loss_mask), move(self.sampler_logprobs), move(self.advantages),
-                          self.tokens, self.start)
+        moved = {f.name: getattr(self, f.name).to(device, non_blocking=True) for f in fields(self)
+                 if isinstance(getattr(self, f.name), torch.Tensor)}
+        return replace(self, **moved)
 
 
 def collate(samples: Sequence[Sample], pad_id: int = 0) -> TokenBatch:
@@ -180,8 +189,8 @@ def token_logprobs(model: torch.nn.Module, batch: TokenBatch, temperature: float
     """
     start = batch.start
     keep = batch.input_ids.shape[1] - start
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False,
-                   logits_to_keep=keep).logits[:, -keep:-1]
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids,
+                   use_cache=False, logits_to_keep=keep).logits[:, -keep:-1]
     targets = batch.targets[:, start:]
     picked = selective_logprobs(logits, targets, temperature)
     logprobs = torch.nn.functional.pad(picked, (start, 0))

@@ -48,8 +48,10 @@ def train(
                                                                help="agent backend option key=value")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Train a model with GRPO on arena episodes; writes metrics, a learning curve and the model."""
+    """Train a model with GRPO on arena episodes; writes metrics, a learning curve and the model.
+    Data parallel over N processes: ``torchrun --nproc_per_node N -m arenas.cli train ...``."""
     from arenas.agents.grpo.config import GRPOConfig
+    from arenas.agents.grpo.data_parallel import env_world
     from arenas.agents.grpo.trainer import GRPOTrainer
 
     fields = {"model": str(model), "out": str(out), "steps": steps, "tasks_per_step": tasks_per_step,
@@ -63,7 +65,8 @@ def train(
         summary = trainer.train(progress=not quiet)
     finally:
         trainer.close()
-    typer.echo(json.dumps({k: v for k, v in summary.items() if not isinstance(v, dict)}, indent=2))
+    if env_world()[1] == 0:  # under torchrun every rank returns the same summary: rank 0 prints it
+        typer.echo(json.dumps({k: v for k, v in summary.items() if not isinstance(v, dict)}, indent=2))
     if summary.get("stopped"):
         typer.echo(f"arenas train {summary['stopped']}", err=True)
         raise typer.Exit(1)

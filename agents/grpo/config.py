@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from arenas.agents.grpo.losses import LOSS_VARIANTS
+from arenas.distributed import check_ray_generator
 
 
 @dataclass
@@ -59,11 +60,33 @@ class GRPOConfig:
     generator_options: dict[str, Any] = field(default_factory=dict)
     """Extra agent/backend options (``device``/``dtype`` give ``hf`` its own copy, e.g. bf16 for
     generation while training keeps fp32 master weights)."""
+    ray_address: str | None = None
+    """Play each step's episodes on a Ray cluster (its address, ``auto``, or ``local``), as
+    ``arenas run --ray`` does: actors make their own arenas and reach the generator over the
+    network, so it must be a model server (``generator="openai"`` with a ``base_url``; None: threads here)."""
+    weight_sync_dir: str | None = None
+    """With ``generator="openai"`` against a ``vllm serve`` (``base_url`` option): after each update
+    the weights are written here as safetensors and the server's workers load them (see
+    :mod:`arenas.agents.llm.weight_sync`; the server must be able to read this directory)."""
+    weight_sync_dtype: str | None = None
+    """dtype of the pushed weights (e.g. ``bfloat16``, half the bytes of fp32; None: as trained)."""
+    vllm_sleep: bool = False
+    """With the in-process ``vllm`` generator on the training GPU: create the engine with sleep
+    mode and put it to sleep (level 1: weights to CPU, KV cache freed) during each update, waking
+    it before the weights are loaded and the next episodes are generated."""
     dynamic_sampling: bool | None = None
     """Drop groups whose rewards are all equal (no signal; DAPO) and sample more tasks, up to
     ``max_resample_rounds`` extra rounds, to refill the batch (None: on for ``dapo`` only)."""
     max_resample_rounds: int = 2
     """Extra generation rounds a step may spend refilling a batch thinned by dynamic sampling."""
+    async_rollouts: bool = False
+    """Generate the next step's batch in a background thread while this step's update runs
+    (one-step off-policy): the batch of step k+1 is played by the weights after update k-1. The
+    ratio is taken against the sampler's recorded logprobs, which corrects for the lag (with
+    ``tis_cap``, the capped weight p_learner / p_sampler carries it), so ``old_logprobs='policy'``
+    without ``tis_cap`` is refused. A generator that would share the trained model object (``hf``
+    on the training device) gets its own copy, synced between updates, never during one.
+    ``policy_version`` and ``staleness`` (updates since the batch's weights) are logged."""
 
     # ---- loss -------------------------------------------------------------------------------
     loss: str = "grpo"
@@ -96,6 +119,10 @@ class GRPOConfig:
     """Mask out of the loss the episodes that hit ``max_agent_tokens`` or were truncated by the turn cap."""
     max_seq_len: int = 4096
     """Episodes longer than this many tokens are cut (their tail is not trained on)."""
+    pack_tokens: int = 0
+    """Pack episodes into rows of at most this many tokens, one row per micro-batch, with position
+    ids restarting per episode and attention kept within each episode: no compute on padding,
+    same loss and gradients (0 = off: ``micro_batch_size`` padded episodes per micro-batch)."""
 
     # ---- optimisation -----------------------------------------------------------------------
     learning_rate: float = 1e-5
@@ -157,6 +184,15 @@ class GRPOConfig:
             raise ValueError(f"loss must be one of {LOSS_VARIANTS}, got {self.loss!r}")
         if self.old_logprobs not in ("sampler", "policy"):
             raise ValueError(f"old_logprobs must be 'sampler' or 'policy', got {self.old_logprobs!r}")
+        if self.pack_tokens < 0:
+            raise ValueError(f"pack_tokens must be >= 0 (0 = no packing), got {self.pack_tokens}")
+        if self.async_rollouts and self.old_logprobs == "policy" and not self.tis_cap > 0:
+            raise ValueError("async_rollouts trains on batches generated one update earlier: the ratio needs the "
+                             "sampler's logprobs (old_logprobs='sampler') or tis_cap > 0")
+        if self.ray_address:
+            check_ray_generator(self.generator, self.generator_options)
+        if self.vllm_sleep and self.async_rollouts:
+            raise ValueError("vllm_sleep puts the generator to sleep during updates; async_rollouts generates during them")
         if self.group_size < 2:
             raise ValueError("group_size must be at least 2 (advantages are relative to the group)")
         self.arenas = [a if isinstance(a, ArenaMix) else ArenaMix(**a) for a in self.arenas]

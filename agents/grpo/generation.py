@@ -6,6 +6,9 @@ evaluation episodes are. ``hf`` on the trainer's device shares the trained model
 backend (colocated: the generator always sees the newest weights, no copy). Any other backend
 receives the weights after each update: through its ``load_weights(named_tensors)`` hook, or,
 for an in-process transformers copy (another device or dtype), by copying into its ``model``.
+An ``openai`` generator in front of ``vllm serve`` gets them through ``weight_sync_dir``
+(:mod:`arenas.agents.llm.weight_sync`); a colocated ``vllm`` engine can sleep during updates
+(``vllm_sleep``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ import torch
 
 from arenas.agent import AgentFactory
 from arenas.agent_spec import make_agent_factory
+from arenas.agents.grpo.async_rollouts import own_copy_options
 from arenas.agents.grpo.config import GRPOConfig
+from arenas.agents.grpo.data_parallel import DataParallel, env_world
+from arenas.agents.llm.weight_sync import VLLMServerSync
+from arenas.config import ConfigError
 
 
 class Generator(Protocol):
@@ -28,6 +35,10 @@ class Generator(Protocol):
 
     def sync(self, model: torch.nn.Module) -> None:
         """Makes the next episodes use ``model``'s current weights."""
+
+    def sleep(self) -> None:
+        """Frees the generator's accelerator memory before an update (colocated vLLM sleep mode;
+        otherwise nothing). The next ``sync`` or ``agent_factory`` wakes it."""
 
     def close(self) -> None: ...
 
@@ -53,7 +64,17 @@ class AgentGenerator:
                                    "min_turn_tokens": min(16, config.max_new_tokens), "seed": config.seed,
                                    **config.generator_options}
         self.spec = f"{config.generator}:{config.model}"
+        if config.async_rollouts and config.generator == "hf":  # it generates while the learner updates
+            options = own_copy_options(model, options)
         self.colocated = config.generator == "hf" and "device" not in options
+        self.sleep_mode = config.vllm_sleep
+        if self.sleep_mode:
+            if config.generator != "vllm":
+                raise ConfigError(f"vllm_sleep needs the in-process vllm generator, not {config.generator!r}")
+            options["enable_sleep_mode"] = True
+        self.weight_sync_dir = config.weight_sync_dir
+        self.server_sync = server_sync(config, options)
+        """Pushes weights to an external ``vllm serve`` (``weight_sync_dir``); None on other ranks."""
         if self.colocated:
             from arenas.agents.llm.agent import LLMAgent, LLMConfig
             from arenas.agents.llm.hf import HFBackend
@@ -66,21 +87,32 @@ class AgentGenerator:
         else:
             self._factory = make_agent_factory(self.spec, **options)
             self.backend = getattr(self._factory, "backend", None)
-            if not (hasattr(self.backend, "load_weights") or isinstance(getattr(self.backend, "model", None),
+            if not config.weight_sync_dir and not (hasattr(self.backend, "load_weights") or isinstance(getattr(self.backend, "model", None),
                                                                         torch.nn.Module)):
                 self.close()
                 raise RuntimeError(f"the {self.spec} backend offers no way to load new weights (load_weights "
                                    "or a transformers model): its episodes would not follow the trained policy")
 
     def agent_factory(self) -> AgentFactory:
+        if self.sleep_mode:
+            self.backend.wake_up()
         return self._factory
+
+    def sleep(self) -> None:
+        if self.sleep_mode:
+            self.backend.sleep(level=1)
 
     def sync(self, model: torch.nn.Module) -> None:
         model.eval()
         if self.colocated:
             return
+        if self.weight_sync_dir:
+            if self.server_sync is not None:  # rank 0 pushes; every rank waits until the server has them
+                self.server_sync.push(merged_weights(model))
+            DataParallel.wait_for_all()
+            return
         load = getattr(self.backend, "load_weights", None)
-        if load is not None:
+        if load is not None:  # a sleeping vllm engine wakes inside (weights, load, then KV cache)
             load(merged_weights(model))
             return
         with torch.no_grad():  # an in-process transformers copy (other device/dtype)
@@ -89,9 +121,30 @@ class AgentGenerator:
                 state[name].copy_(tensor)
 
     def close(self) -> None:
+        if self.server_sync is not None:
+            self.server_sync.close()
         close = getattr(self.backend, "close", None)
         if close is not None:
             close()
+
+
+def server_sync(config: GRPOConfig, options: dict[str, Any]) -> VLLMServerSync | None:
+    """The weight pusher of ``weight_sync_dir`` (checked against the server at once), on rank 0 only."""
+    if not config.weight_sync_dir:
+        return None
+    if config.generator != "openai" or not options.get("base_url"):
+        raise ConfigError("weight_sync_dir pushes weights to a vllm serve: use generator='openai' with the "
+                          "server's base_url (and api=completions, tokenizer=<model dir> for token-exact episodes)")
+    if env_world()[1] != 0:
+        return None
+    sync = VLLMServerSync(options["base_url"], config.weight_sync_dir, api_key=options.get("api_key"),
+                          dtype=config.weight_sync_dtype)
+    try:
+        sync.probe()
+    except Exception:
+        sync.close()
+        raise
+    return sync
 
 
 def make_generator(config: GRPOConfig, model: torch.nn.Module, tokenizer: Any) -> Generator:

@@ -16,9 +16,11 @@ from typing import Any
 
 import torch
 
-from arenas.agents.grpo.batch import Sample, TokenBatch, collate, micro_batches, token_logprobs
+from arenas.agents.grpo.batch import Sample, TokenBatch, token_logprobs
 from arenas.agents.grpo.config import GRPOConfig
+from arenas.agents.grpo.data_parallel import DataParallel
 from arenas.agents.grpo.losses import LossStats, aggregate, normalizer, token_losses
+from arenas.agents.grpo.packing import check_packing_support, learner_batches
 
 
 class Mismatch:
@@ -56,7 +58,7 @@ def load_policy(path: str, device: torch.device, config: GRPOConfig) -> tuple[An
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(device)
     if config.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})  # DDP-safe
         model.config.use_cache = False
     if config.lora_rank > 0:
         from peft import LoraConfig, get_peft_model
@@ -76,8 +78,11 @@ class Learner:
     """Owns the trained model, the optimizer, the LR schedule and the optional frozen reference."""
 
     def __init__(self, model: torch.nn.Module, config: GRPOConfig, device: torch.device, pad_id: int = 0,
-                 generation_budget: int | None = None):
+                 generation_budget: int | None = None, data_parallel: DataParallel | None = None):
         self.model = model
+        self.dp = data_parallel or DataParallel(device=device)
+        self.train_model = self.dp.wrap(model)
+        """What the update's forward passes run: DDP around ``model`` under ``torchrun``, else ``model``."""
         self.config = config
         self.device = device
         self.pad_id = pad_id
@@ -92,6 +97,8 @@ class Learner:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
         self.reference = self._make_reference() if config.kl_coef > 0 else None
+        if config.pack_tokens > 0:
+            check_packing_support(model)
 
     def _make_reference(self) -> torch.nn.Module | None:
         """A frozen copy of the initial policy; with LoRA the base model (adapters off) serves."""
@@ -127,8 +134,9 @@ class Learner:
         cfg = self.config
         start = time.perf_counter()
         self.model.train()
-        groups = micro_batches(samples, cfg.micro_batch_size)
-        batches = [collate(g, self.pad_id).to(self.device) for g in groups]
+        samples = self.dp.shard_samples(samples)
+        batches = [b.to(self.device) for b in learner_batches(samples, cfg.micro_batch_size, cfg.pack_tokens,
+                                                              self.pad_id)]
         have_sampler = all(b.sampler_logprobs is not None for b in batches)
         tis = cfg.tis_cap > 0 and have_sampler
         use_sampler = cfg.old_logprobs == "sampler" and have_sampler and not tis
@@ -138,7 +146,7 @@ class Learner:
             weights = [torch.exp(o - b.sampler_logprobs).clamp(max=cfg.tis_cap) * b.loss_mask
                        for o, b in zip(olds, batches, strict=True)]
         refs = [self._reference_logprobs(b) for b in batches] if cfg.kl_coef > 0 else [None] * len(batches)
-        n_mini = max(1, min(cfg.minibatches, len(batches)))
+        n_mini = self.dp.agree_max(max(1, min(cfg.minibatches, len(batches))))
         mismatch = Mismatch()
         if have_sampler and not use_sampler:
             for o, b in zip(olds, batches, strict=True):
@@ -150,22 +158,27 @@ class Learner:
         for p in range(cfg.mu):
             for m in range(n_mini):
                 idx = list(range(m, len(batches), n_mini))
-                norm = normalizer(cfg.loss, [batches[i].loss_mask for i in idx], self.generation_budget)
-                for i in idx:
+                norm = normalizer(cfg.loss, [batches[i].loss_mask for i in idx], self.generation_budget,
+                                  reduce=self.dp.reduce_counts, sequences=[batches[i].episodes for i in idx])
+                norm /= self.dp.world_size  # DDP averages the ranks' gradients
+                steps = self.dp.agree_max(len(idx))
+                for n, i in enumerate(idx):
                     b = batches[i]
-                    with self._autocast():
-                        logp, ent = token_logprobs(self.model, b, cfg.temperature, with_entropy=cfg.log_entropy)
+                    with self._autocast(), self.dp.no_sync(self.train_model, accumulate=n < steps - 1):
+                        logp, ent = token_logprobs(self.train_model, b, cfg.temperature,
+                                                   with_entropy=cfg.log_entropy)
                     if use_sampler and p == 0 and m == 0:  # no optimizer step yet: the learner's own logprobs
                         mismatch.add(logp.detach(), b)
                     losses, s = token_losses(logp, olds[i], b.advantages, b.loss_mask, cfg.eps_low,
                                              cfg.eps_high, refs[i], cfg.kl_coef, weights[i])
-                    loss = aggregate(losses, b.loss_mask, cfg.loss, norm)
+                    loss = aggregate(losses, b.loss_mask, cfg.loss, norm, b.sequence_weights)
                     loss.backward()
                     loss_sum = loss_sum + loss.detach()
                     stats.add(s)
                     trained_tokens += b.tokens
                     if ent is not None:
                         entropy_sum = entropy_sum + (ent * b.loss_mask).sum()
+                self.dp.idle_steps(self.train_model, steps - len(idx), self.pad_id)
                 grad_norm_sum = grad_norm_sum + self._optimizer_step()
                 optimizer_steps += 1
         means = stats.means()
@@ -190,7 +203,8 @@ class Learner:
             out["tis_weight_mean"] = w / max(sum(float(b.loss_mask.sum()) for b in batches), 1.0)
         if cfg.log_entropy:
             out["entropy"] = float(entropy_sum) / tok
-        return out
+        out["train_agent_tokens"] = means["tokens"]
+        return self.dp.reduce_update_metrics(out)
 
     def _optimizer_step(self) -> torch.Tensor:
         """Clip, step, zero; returns the pre-clip gradient norm (a device tensor: no sync)."""

@@ -18,7 +18,7 @@ Variants (``LOSS_VARIANTS``):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -33,18 +33,19 @@ def group_advantages(rewards: Sequence[float], groups: Sequence[Hashable], scale
     Dr. GRPO argues against the std scaling (it up-weights near-solved and near-failed groups),
     so it is off by default. A group of one gets advantage 0.
     """
+    pairs = [(float(r), g) for r, g in zip(rewards, groups, strict=True)]
     by_group: dict[Hashable, list[float]] = {}
-    for r, g in zip(rewards, groups, strict=True):
-        by_group.setdefault(g, []).append(float(r))
+    for r, g in pairs:
+        by_group.setdefault(g, []).append(r)
     stats = {}
     for g, rs in by_group.items():
         mean = sum(rs) / len(rs)
         std = (sum((r - mean) ** 2 for r in rs) / len(rs)) ** 0.5
         stats[g] = (mean, std)
     out = []
-    for r, g in zip(rewards, groups, strict=True):
+    for r, g in pairs:
         mean, std = stats[g]
-        a = float(r) - mean
+        a = r - mean
         if scale_std:
             a /= std + eps
         out.append(a)
@@ -78,7 +79,7 @@ def selective_logprobs(logits: torch.Tensor, targets: torch.Tensor, temperature:
             lg = lg / temperature
         picked = lg.gather(-1, targets[i:i + chunk].unsqueeze(-1)).squeeze(-1)
         out.append(picked - torch.logsumexp(lg, dim=-1))
-    return torch.cat(out, dim=0)
+    return torch.cat(out)
 
 
 def entropy_from_logits(logits: torch.Tensor, temperature: float = 1.0, chunk: int = 1) -> torch.Tensor:
@@ -88,7 +89,7 @@ def entropy_from_logits(logits: torch.Tensor, temperature: float = 1.0, chunk: i
         lg = logits[i:i + chunk].float() / temperature
         logp = torch.log_softmax(lg, dim=-1)
         out.append(-(logp.exp() * logp).sum(-1))
-    return torch.cat(out, dim=0)
+    return torch.cat(out)
 
 
 @dataclass
@@ -136,7 +137,8 @@ def token_losses(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages:
     m = mask.bool()
     delta = torch.where(m, logprobs - old_logprobs, torch.zeros_like(logprobs))
     ratio = torch.exp(delta)
-    adv = advantages.to(logprobs.dtype).unsqueeze(-1)
+    adv = advantages.to(logprobs.dtype)
+    adv = adv.unsqueeze(-1) if adv.dim() == 1 else adv  # per episode, or per token (packed rows)
     unclipped = ratio * adv
     clipped = torch.clamp(ratio, 1.0 - eps_low, 1.0 + eps_high) * adv
     loss = -torch.minimum(unclipped, clipped)
@@ -158,28 +160,39 @@ def token_losses(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages:
     return loss, stats
 
 
-def normalizer(variant: str, masks: Sequence[torch.Tensor], max_tokens: int | None = None) -> float:
-    """The divisor of a whole mini-batch given its micro-batches' masks.
+def normalizer(variant: str, masks: Sequence[torch.Tensor], max_tokens: int | None = None,
+               reduce: Callable[[float, float], tuple[float, float]] | None = None,
+               sequences: Sequence[int] | None = None) -> float:
+    """The divisor of a whole mini-batch given its micro-batches' masks (and their episode counts,
+    ``sequences``, when a row holds several packed episodes; default one episode per row).
 
     ``grpo``: number of sequences (each sequence is first averaged over its own tokens);
     ``dr_grpo``: sequences x ``max_tokens``, the generation budget (a constant that does not
     depend on the batch; the padded length only when None, as a fallback for hand-made batches);
-    ``dapo``: number of agent tokens.
+    ``dapo``: number of agent tokens. ``reduce`` maps this process's (sequences, agent tokens) to
+    their totals over all data-parallel ranks, whose mini-batches together form the batch.
     """
     if variant not in LOSS_VARIANTS:
         raise ValueError(f"unknown loss variant {variant!r}; choose one of {LOSS_VARIANTS}")
-    n_seq = sum(int(m.shape[0]) for m in masks)
+    n_seq = float(sum(sequences) if sequences is not None else sum(int(m.shape[0]) for m in masks))
+    tokens = sum(float(m.sum()) for m in masks) if variant == "dapo" else 0.0
+    if reduce is not None:
+        n_seq, tokens = reduce(n_seq, tokens)
     if variant == "grpo":
-        return float(max(n_seq, 1))
+        return max(n_seq, 1.0)
     if variant == "dr_grpo":
-        length = max_tokens if max_tokens is not None else max(int(m.shape[1]) for m in masks)
-        return float(max(n_seq * length, 1))
-    return float(max(sum(float(m.sum()) for m in masks), 1.0))
+        length = max_tokens if max_tokens is not None else max((int(m.shape[1]) for m in masks), default=1)
+        return max(n_seq * length, 1.0)
+    return max(tokens, 1.0)
 
 
-def aggregate(losses: torch.Tensor, mask: torch.Tensor, variant: str, norm: float) -> torch.Tensor:
-    """A micro-batch's share of the mini-batch loss (see :func:`normalizer`)."""
+def aggregate(losses: torch.Tensor, mask: torch.Tensor, variant: str, norm: float,
+              sequence_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """A micro-batch's share of the mini-batch loss (see :func:`normalizer`). For packed rows
+    ``sequence_weights`` (1 / agent tokens of each token's episode) gives grpo's per-episode mean."""
     if variant == "grpo":
+        if sequence_weights is not None:
+            return (losses * sequence_weights).sum() / norm
         per_seq = losses.sum(-1) / mask.sum(-1).clamp(min=1)
         return per_seq.sum() / norm
     if variant in ("dr_grpo", "dapo"):

@@ -44,11 +44,15 @@ def episode_metrics(trajs: Sequence[Trajectory], prefix: str = "") -> dict[str, 
 class MetricsLogger:
     """Appends one JSON object per step to ``metrics.jsonl`` and mirrors scalars to TensorBoard."""
 
-    def __init__(self, out: Path, tensorboard: bool = True):
+    def __init__(self, out: Path, tensorboard: bool = True, enabled: bool = True):
+        """``enabled=False`` writes nothing (data-parallel ranks other than 0)."""
         self.path = out / "metrics.jsonl"
+        self._f = None
+        self._tb = None
+        if not enabled:
+            return
         out.mkdir(parents=True, exist_ok=True)
         self._f = open(self.path, "a", encoding="utf-8")
-        self._tb = None
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
@@ -58,6 +62,8 @@ class MetricsLogger:
                 self._tb = None
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:
+        if self._f is None:
+            return
         clean = {k: (v if not (isinstance(v, float) and not math.isfinite(v)) else None) for k, v in metrics.items()}
         self._f.write(json.dumps({"step": step, **clean}) + "\n")
         self._f.flush()
@@ -68,7 +74,8 @@ class MetricsLogger:
             self._tb.flush()
 
     def close(self) -> None:
-        self._f.close()
+        if self._f is not None:
+            self._f.close()
         if self._tb is not None:
             self._tb.close()
 

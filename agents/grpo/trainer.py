@@ -20,12 +20,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from arenas.agents.grpo.async_rollouts import Prefetcher, RolloutBatch, require_sampler_logprobs
 from arenas.agents.grpo.batch import build_samples
 from arenas.agents.grpo.config import ArenaMix, GRPOConfig
+from arenas.agents.grpo.data_parallel import DataParallel
 from arenas.agents.grpo.generation import Generator, make_generator
-from arenas.agents.grpo.learner import Learner, is_peft, load_policy, pick_device
+from arenas.agents.grpo.learner import Learner, is_peft, load_policy
 from arenas.agents.grpo.metrics import MetricsLogger, episode_metrics, plot_learning_curve
 from arenas.config import ConfigError
+from arenas.distributed import RayEpisodes
 from arenas.progress import StatusBar
 from arenas.registry import make
 from arenas.rollout import ArenaPool, EpisodeJob, RunConfig, iter_rollouts
@@ -45,7 +48,9 @@ class GRPOTrainer:
         self.out = Path(config.out)
         self.out.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(config.seed)
-        self.device = pick_device(config.device)
+        self.dp = DataParallel.from_env(config.device)
+        """This process's rank under ``torchrun`` (a world of one otherwise); see :mod:`.data_parallel`."""
+        self.device = self.dp.device
         self.model, self.tokenizer = load_policy(config.model, self.device, config)
         self._arenas = {mix.arena: make(mix.arena, **mix.config) for mix in config.arenas}
         if config.eval_tasks:
@@ -53,7 +58,7 @@ class GRPOTrainer:
         turns = max(int(getattr(a, "max_turns", 1) or 1) for a in self._arenas.values())
         pad = getattr(self.tokenizer, "pad_token_id", None)
         self.learner = Learner(self.model, config, self.device, pad_id=pad if pad is not None else 0,
-                               generation_budget=config.generation_budget(turns))
+                               generation_budget=config.generation_budget(turns), data_parallel=self.dp)
         self.generator = generator or make_generator(config, self.model, self.tokenizer)
         # arenas lent to episodes, kept across steps (an SQL or Showdown arena is costly to make)
         self._pools = {mix.arena: ArenaPool(lambda m=mix: make(m.arena, **m.config)) for mix in config.arenas}
@@ -61,6 +66,19 @@ class GRPOTrainer:
         self.dead_steps = 0
         """Consecutive steps without any group of unequal rewards."""
         self.stopped: str | None = None
+        self.version = 0
+        """Updates applied to the policy (its version); batches log the version that played them."""
+        self._generator_version = 0
+        """The version whose weights the generator holds."""
+        if config.async_rollouts and self.dp.enabled:
+            raise ConfigError("async_rollouts runs with a single process only (its background generation "
+                              "would interleave collectives with the learner's)")
+        self.updates = 0
+        """Updates this process has applied (steps with a learning signal)."""
+        self._prefetch = Prefetcher() if config.async_rollouts else None
+        """The next step's batch, generated during this step's update (``async_rollouts``)."""
+        self._ray = RayEpisodes(config.ray_address) if config.ray_address else None
+        """Plays the episodes on a Ray cluster instead of threads here (``ray_address``)."""
 
     def _check_held_out(self) -> None:
         """Evaluation must measure tasks never trained on: their ids may not meet the training tasks'."""
@@ -95,7 +113,9 @@ class GRPOTrainer:
         return chosen
 
     def rollouts(self, picks: list[tuple[ArenaMix, Task, int]], group_size: int) -> list[Trajectory]:
-        """Plays ``group_size`` episodes of every (arena, task, seed) with the current weights."""
+        """Plays ``group_size`` episodes of every (arena, task, seed) with the current weights.
+        Under data parallel each rank plays its share of the groups and every rank gets all episodes."""
+        picks = self.dp.shard(picks)
         factory = self.generator.agent_factory()
         trajs: list[Trajectory] = []
         for mix in self.config.arenas:
@@ -105,13 +125,16 @@ class GRPOTrainer:
             run_config = RunConfig(arena=mix.arena, agent=f"{self.config.generator}:{self.config.model}",
                                    n=len(jobs), split=mix.split, seed=self.config.seed, rollouts=group_size,
                                    concurrency=self.config.concurrency, arena_config=mix.config)
-            trajs += list(iter_rollouts(run_config, factory, jobs, pool=self._pools[mix.arena]))
-        return trajs
+            trajs += list((self._ray or iter_rollouts)(run_config, factory, jobs, pool=self._pools[mix.arena]))
+        return self.dp.gather(trajs)
 
     # ---- one step ---------------------------------------------------------------------------
-    def train_step(self) -> dict[str, Any]:
+    def generate_batch(self, step: int) -> RolloutBatch:
+        """The episodes and samples of ``step``, played with the weights the generator holds
+        (refilled by dynamic sampling when it is on). Runs in the background with ``async_rollouts``."""
         cfg = self.config
-        rng = np.random.default_rng([cfg.seed, self.step])
+        rng = np.random.default_rng([cfg.seed, step])
+        version = self._generator_version
         t0 = time.perf_counter()
         trajs = self.rollouts(self._pick_tasks(rng, cfg.tasks_per_step), cfg.group_size)
         samples, sample_stats = build_samples(trajs, cfg)
@@ -122,7 +145,13 @@ class GRPOTrainer:
             trajs += self.rollouts(self._pick_tasks(rng, missing), cfg.group_size)
             samples, sample_stats = build_samples(trajs, cfg)
         sample_stats["resample_rounds"] = float(rounds)
-        gen_s = time.perf_counter() - t0
+        return RolloutBatch(trajs, samples, sample_stats, time.perf_counter() - t0, version)
+
+    def train_step(self) -> dict[str, Any]:
+        cfg = self.config
+        t0 = time.perf_counter()
+        batch = (self._prefetch.take(self.step) if self._prefetch else None) or self.generate_batch(self.step)
+        trajs, samples, sample_stats, gen_s = batch.trajs, batch.samples, batch.stats, batch.generation_s
         self._save_trajectories("train", trajs)
         metrics: dict[str, Any] = episode_metrics(trajs)
         if len(cfg.arenas) > 1:
@@ -130,20 +159,41 @@ class GRPOTrainer:
                 metrics.update(episode_metrics([t for t in trajs if t.arena == mix.arena], f"{mix.arena}/"))
         metrics.update(sample_stats)
         gen_tokens = sum(sum((t.tokens or {}).get("mask") or []) for t in trajs)
-        metrics.update({"generation_s": gen_s, "generated_tokens": gen_tokens,
-                        "generation_tokens_per_s": gen_tokens / gen_s if gen_s > 0 else 0.0})
+        metrics.update({"generation_s": gen_s, "generation_wait_s": time.perf_counter() - t0,
+                        "generated_tokens": gen_tokens,
+                        "generation_tokens_per_s": gen_tokens / gen_s if gen_s > 0 else 0.0,
+                        "policy_version": batch.version, "staleness": self.version - batch.version})
         signal = any(s.agent_tokens and s.advantage != 0.0 for s in samples)
         self._warn_dead(sample_stats, signal)
+        if self._prefetch is not None and self.stopped is None and self.step + 1 < cfg.steps:
+            self._sync_generator(metrics)  # idle now: the next batch is played by the newest weights
+            self._prefetch.submit(self.step + 1, self.generate_batch)
         if signal:
+            if self._prefetch is not None:
+                require_sampler_logprobs(samples, cfg.generator)
+            else:
+                self.generator.sleep()  # frees a colocated vLLM engine's memory during the update
             metrics.update(self.learner.update(samples))
-            t1 = time.perf_counter()
-            self.generator.sync(self.model)
-            metrics["sync_s"] = time.perf_counter() - t1
+            self.version += 1
+            self.updates += 1
+            if self._prefetch is None:
+                self._sync_generator(metrics)
         else:
             metrics["skipped_update"] = 1.0
         metrics["step_s"] = time.perf_counter() - t0
         self.step += 1
         return metrics
+
+    def _sync_generator(self, metrics: dict[str, Any] | None = None) -> None:
+        """Gives the generator the learner's weights unless it holds them already; never called
+        while a batch is being generated."""
+        if self._generator_version == self.version:
+            return
+        t = time.perf_counter()
+        self.generator.sync(self.model)
+        self._generator_version = self.version
+        if metrics is not None:
+            metrics["sync_s"] = time.perf_counter() - t
 
     def _warn_dead(self, stats: dict[str, float], signal: bool) -> None:
         """Warns about groups with all-equal rewards (they teach nothing) and stops the run after
@@ -161,7 +211,7 @@ class GRPOTrainer:
 
     def _save_trajectories(self, kind: str, trajs: Sequence[Trajectory]) -> None:
         """Appends the episodes (token ids dropped) to ``out/trajectories/<kind>.jsonl``, tagged with the step."""
-        if not self.config.save_trajectories:
+        if not self.config.save_trajectories or not self.dp.is_main:
             return
         path = self.out / "trajectories" / f"{kind}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +222,9 @@ class GRPOTrainer:
     def evaluate(self, n_tasks: int, split: str) -> dict[str, float]:
         """Mean reward of ``group_size`` sampled episodes on each of ``n_tasks`` fixed tasks (the
         same tasks and seeds at every call, so evaluations are comparable across steps)."""
+        if self._prefetch is not None:
+            self._prefetch.wait()  # one generation at a time, and this one with the newest weights
+        self._sync_generator()
         rng = np.random.default_rng([self.config.seed, 10**6])
         picks = self._pick_tasks(rng, n_tasks, {m.arena: split for m in self.config.arenas})
         trajs = self.rollouts(picks, self.config.group_size)
@@ -189,10 +242,12 @@ class GRPOTrainer:
         cfg = self.config
         if cfg.resume:
             self._resume()
-        (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2, default=str))
-        logger = MetricsLogger(self.out, tensorboard=cfg.tensorboard)
+        main = self.dp.is_main  # only rank 0 writes files
+        if main:
+            (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2, default=str))
+        logger = MetricsLogger(self.out, tensorboard=cfg.tensorboard, enabled=main)
         summary: dict[str, Any] = {"start_step": self.step}
-        bar = StatusBar("grpo", cfg.steps, completed=self.step, enabled=progress)
+        bar = StatusBar("grpo", cfg.steps, completed=self.step, enabled=progress and main)
         try:
             if cfg.eval_tasks and self.step == 0:
                 summary["eval_before"] = self._eval_row(logger)
@@ -212,26 +267,38 @@ class GRPOTrainer:
                 summary["eval_after"] = self._eval_row(logger)
         finally:
             logger.close()
+        if self.stopped is None and self.step > summary["start_step"] and self.updates == 0:
+            self.stopped = (f"made no update in {self.step - summary['start_step']} steps: every group had equal "
+                            "rewards, so the model is unchanged. Make the tasks easier or harder for this model, "
+                            "raise group_size or temperature, or warm-start the model (arenas sft)")
         if self.stopped:
             log.error("grpo %s", self.stopped)
             summary["stopped"] = self.stopped
-        png = plot_learning_curve(logger.path, self.out / "learning_curve.png")
+        png = plot_learning_curve(logger.path, self.out / "learning_curve.png") if main else None
         summary.update({"steps": self.step, "metrics": str(logger.path),
                         "learning_curve": str(png) if png else None, "model": str(self.out / "model")})
-        (self.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+        if main:
+            (self.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         return summary
 
     def close(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.close()
         for arena in self._arenas.values():
             arena.close()
         for pool in self._pools.values():
             pool.close()
         self.generator.close()
+        self.dp.close()
+        if self._ray is not None:
+            self._ray.close()
 
     # ---- checkpoints ------------------------------------------------------------------------
     def save_model(self, path: Path) -> None:
         """The trained model as a plain transformers directory (LoRA adapters merged), ready for
         ``hf:<path>`` or ``vllm:<path>``."""
+        if not self.dp.is_main:
+            return
         model = self.learner.model
         if is_peft(model):
             import copy
@@ -245,7 +312,10 @@ class GRPOTrainer:
 
     def save_checkpoint(self) -> Path:
         path = self.out / "checkpoints" / f"step-{self.step:06d}"
-        self.learner.save(path, self.tokenizer, {"step": self.step, "config": self.config.to_dict()})
+        if not self.dp.is_main:
+            return path
+        state = {"step": self.step, "policy_version": self.version, "config": self.config.to_dict()}
+        self.learner.save(path, self.tokenizer, state)
         for old in self._checkpoints()[:-max(self.config.keep_checkpoints, 1)]:
             shutil.rmtree(old, ignore_errors=True)
         return path
@@ -256,6 +326,7 @@ class GRPOTrainer:
             return
         state = self.learner.load(checkpoints[-1])
         self.step = int(state["step"])
+        self.version = self._generator_version = int(state.get("policy_version", 0))
         self.generator.sync(self.model)
 
 

@@ -16,9 +16,10 @@ from arenas.config import ConfigError
 BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {
     "openai": ("base_url", "api_key", "concurrency", "timeout_s", "max_retries", "backoff_s", "tokenizer", "api",
                "deadline_s", "max_response_bytes"),
-    "hf": ("device", "dtype", "max_batch", "batch_wait_ms"),
+    # model/tokenizer: objects already in memory (a trainer's model, shared instead of loaded)
+    "hf": ("device", "dtype", "max_batch", "batch_wait_ms", "model", "tokenizer"),
     "vllm": ("max_batch", "batch_wait_ms", "dtype", "gpu_memory_utilization", "max_model_len",
-             "tensor_parallel_size"),
+             "tensor_parallel_size", "enable_sleep_mode"),
 }
 """Options each backend accepts (everything else is an :class:`LLMConfig` field)."""
 
@@ -77,6 +78,8 @@ def make_llm_factory(kind: str, target: str, **options: Any) -> AgentFactory:
         return LLMAgent(backend, config)
 
     factory.backend = backend  # type: ignore[attr-defined]
+    # the spec and options it is made from: a Ray worker rebuilds it so (its client cannot be pickled)
+    factory.recipe = (f"{kind}:{target}", dict(options))  # type: ignore[attr-defined]
     if hasattr(backend, "probe"):
         factory.probe = backend.probe  # type: ignore[attr-defined]  (the rollout engine calls it once)
     return factory

@@ -4,15 +4,24 @@ vLLM batches continuously inside one ``generate`` call; the queue gathers the pr
 concurrent episodes so that they reach it together. Prompts go in as token ids and the sampled
 ids and their logprobs (``logprobs=0``: the sampled token's only) come back, as with ``hf``.
 vLLM is an optional extra (``pip install arenas[vllm]``, Linux + CUDA).
+
+A trainer on the same GPU can free the engine's memory during its updates: ``enable_sleep_mode=True``
+creates the engine with vLLM's sleep mode, :meth:`VLLMBackend.sleep` offloads the weights to CPU
+and drops the KV cache, :meth:`VLLMBackend.wake_up` brings them back.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-from arenas.agents.llm.backend import Completion, MicroBatcher, TokenRequest
+from arenas.agents.llm.backend import BackendError, Completion, MicroBatcher, TokenRequest
 from arenas.agents.llm.template import stop_ids
+from arenas.agents.llm.vllm_worker import LOAD
+
+WORKER_EXTENSION = "arenas.agents.llm.vllm_worker.WeightSync"
 
 
 class VLLMBackend:
@@ -28,6 +37,13 @@ class VLLMBackend:
             # the logprobs of the tempered distribution a token was sampled from (what a trainer
             # recomputes at the sampling temperature), not vLLM's default raw-logit ones
             engine_options.setdefault("logprobs_mode", "processed_logprobs")
+        if "worker_extension_cls" in getattr(getattr(vllm, "EngineArgs", None), "__dataclass_fields__", {}):
+            # lets load_weights reach workers in other processes (vLLM's V1 engine core)
+            engine_options.setdefault("worker_extension_cls", WORKER_EXTENSION)
+        self.sleep_mode = bool(engine_options.get("enable_sleep_mode"))
+        self.asleep: set[str] = set()
+        """Parts of the engine offloaded by :meth:`sleep` (``weights``, ``kv_cache``)."""
+        self._versions = 0
         self.llm = vllm.LLM(model=path, **engine_options)
         self.tokenizer = self.llm.get_tokenizer()
         self.max_context = int(self.llm.llm_engine.model_config.max_model_len)
@@ -41,6 +57,9 @@ class VLLMBackend:
     def _run_batch(self, requests: list[TokenRequest]) -> list[Completion]:
         import vllm
 
+        if self.asleep:
+            raise BackendError(f"the vLLM engine is asleep ({', '.join(sorted(self.asleep))} offloaded): "
+                               "wake_up() before generating")
         start = time.perf_counter()
         prompts = [{"prompt_token_ids": r.prompt_ids} for r in requests]
         params = [vllm.SamplingParams(temperature=r.params.temperature, top_p=r.params.top_p,
@@ -53,18 +72,60 @@ class VLLMBackend:
 
     def load_weights(self, named_tensors: Any) -> None:
         """Loads new weights into the engine's model (a trainer's weight sync): ``named_tensors``
-        yields (name, tensor) pairs named as the Hugging Face checkpoint. Uses the in-process
-        model of vLLM's single-GPU executor; cached prefixes computed with the old weights are
-        dropped."""
-        try:
-            model = self.llm.llm_engine.model_executor.driver_worker.model_runner.model
-        except AttributeError as e:
-            raise NotImplementedError("this vLLM version does not expose its model in-process; sync weights "
-                                      "through a vLLM server instead") from e
-        model.load_weights(list(named_tensors))
+        yields (name, tensor) pairs named as the Hugging Face checkpoint. Uses the model of an
+        in-process executor when vLLM exposes it, else has every worker load a safetensors file
+        through ``collective_rpc`` and the :data:`WORKER_EXTENSION`. Cached prefixes computed
+        with the old weights are dropped. A sleeping engine wakes its weights first and its KV
+        cache after the load, so the two never hold the GPU alongside a second copy."""
+        self.wake_up(["weights"])
+        model = _in_process_model(self.llm)
+        if model is not None:
+            model.load_weights(list(named_tensors))
+        elif hasattr(self.llm, "collective_rpc"):
+            self._load_through_workers(named_tensors)
+        else:
+            raise NotImplementedError("this vLLM version exposes neither its model in-process nor collective_rpc; "
+                                      "sync weights through a vLLM server instead (weight_sync_dir)")
+        self.wake_up(["kv_cache"])
         reset = getattr(self.llm, "reset_prefix_cache", None)
         if reset is not None:
             reset()
+
+    def _load_through_workers(self, named_tensors: Any) -> None:
+        from arenas.agents.llm.weight_sync import WeightSyncError, write_weights
+
+        self._versions += 1
+        with tempfile.TemporaryDirectory(prefix="arenas-weights-") as tmp:
+            path = Path(tmp) / "weights.safetensors"
+            written = write_weights(named_tensors, path).as_dict()
+            results = self.llm.collective_rpc(LOAD, args=(str(path), str(self._versions), str(path.stat().st_size)))
+        for got in results or [None]:
+            if not isinstance(got, dict) or {k: got.get(k) for k in ("tensors", "numel")} != \
+                    {k: written[k] for k in ("tensors", "numel")}:
+                raise WeightSyncError(f"a vLLM worker answered {got!r} to loading {written!r} (is the engine "
+                                      f"created with worker_extension_cls={WORKER_EXTENSION}?)")
+
+    def sleep(self, level: int = 1) -> None:
+        """Frees the GPU for a trainer's update: level 1 offloads the weights to CPU and drops the
+        KV cache (needs ``enable_sleep_mode=True``)."""
+        if not self.sleep_mode:
+            raise RuntimeError("the vLLM engine was created without enable_sleep_mode=True")
+        if not self.asleep:
+            self.llm.sleep(level=level)
+            self.asleep = {"weights", "kv_cache"}
+
+    def wake_up(self, tags: list[str] | None = None) -> None:
+        """Brings back the offloaded parts (``tags``: ``weights`` and/or ``kv_cache``; None: all).
+        Waking the weights first lets new weights load before the KV cache takes its memory."""
+        wanted = set(tags) if tags else set(self.asleep)
+        if not wanted & self.asleep:
+            return
+        try:
+            self.llm.wake_up(tags=sorted(wanted & self.asleep))
+            self.asleep -= wanted
+        except TypeError:  # a vLLM without tagged wake-up: everything at once
+            self.llm.wake_up()
+            self.asleep = set()
 
     def close(self) -> None:
         self.batcher.close()
@@ -80,3 +141,15 @@ def completion_from_output(prompt_ids: list[int], output: Any, latency: float = 
                       logprobs=logprobs if len(logprobs) == len(ids) else None,
                       finish_reason="length" if sample.finish_reason == "length" else "stop", latency=latency,
                       usage={"prompt_tokens": len(prompt_ids), "completion_tokens": len(ids)})
+
+
+def _in_process_model(llm: Any) -> Any:
+    """The engine's ``nn.Module`` where the executor runs in this process (vLLM's V0 single-GPU
+    executor, or V1 with ``VLLM_ENABLE_V1_MULTIPROCESSING=0``), else None."""
+    executor = getattr(getattr(llm, "llm_engine", None), "model_executor", None)
+    worker = getattr(executor, "driver_worker", None)
+    for holder in (worker, getattr(worker, "worker", None)):
+        model = getattr(getattr(holder, "model_runner", None), "model", None)
+        if model is not None and hasattr(model, "load_weights"):
+            return model
+    return None

@@ -78,6 +78,9 @@ class GUIConfig(ArenaConfig):
     """Longest text or value shown for one element."""
     max_type_chars: int = 500
     """Longest text one type() call may enter."""
+    page_pool: int = 4
+    """Task types kept loaded per arena, one page each: a reset on one of them regenerates the problem
+    in place (milliseconds) instead of loading the task's page."""
     fresh_page: bool = False
     """Reload the task page on every reset (slower) instead of regenerating the problem in place as
     MiniWoB does; no widget state can then carry over from the previous episode of the same type."""
@@ -110,6 +113,8 @@ class GUIArena(ToolArena):
             raise ValueError(f"mode must be 'task' or 'critic', got {self.cfg.mode!r}")
         if self.cfg.critic_label not in ("on_track", "reachable"):
             raise ValueError(f"critic_label must be 'on_track' or 'reachable', got {self.cfg.critic_label!r}")
+        if self.cfg.page_pool < 1:
+            raise ValueError(f"page_pool must be at least 1, got {self.cfg.page_pool}")
         self.only = tuple(t.strip() for t in self.cfg.task_types.split(",") if t.strip())
         self._page: TaskPage | None = None
         self.last: dict[str, Any] = {}
@@ -122,7 +127,7 @@ class GUIArena(ToolArena):
     @property
     def page(self) -> TaskPage:
         if self._page is None:
-            self._page = TaskPage()
+            self._page = TaskPage(pool_size=self.cfg.page_pool)
         return self._page
 
     def first_observation(self, task: Task) -> Observation:

@@ -1,5 +1,6 @@
 // The page side of the GUI arena: episode reset, the text view with stable refs, element geometry
-// and the pre-operative preview. Installed once per page load as window.__gui.
+// and the pre-operative preview. Installed as window.__gui in every document before the page's own
+// scripts run (an init script of the browser context).
 (() => {
   if (window.__gui) return;
   const SKIP_IDS = new Set(['reward-display', 'sync-task-cover', 'click-canvas', 'query']);
@@ -144,6 +145,24 @@
     core.startEpisodeReal();
     return WOB_TASK_READY !== false;
   }
+  // Decodes every image the task's CSS refers to before the first episode on a freshly loaded page,
+  // so icons have their size (and the text view its elements) from the start.
+  async function preloadImages() {
+    const urls = new Set();
+    for (const sheet of document.styleSheets) {
+      let rules; try { rules = sheet.cssRules; } catch (e) { continue; }
+      for (const rule of rules) for (const m of (rule.cssText || '').matchAll(/url\(["']?([^"')]+)["']?\)/g)) {
+        urls.add(new URL(m[1], sheet.href || location.href).href);
+      }
+    }
+    await Promise.all(Array.from(urls, (u) => new Promise((done) => {
+      const img = new Image(); img.onload = img.onerror = () => done(); img.src = u; })));
+  }
+  // A reset in one round trip: reseed, regenerate, observe (null while the task is not ready).
+  async function start(seed, maxTime, maxChars, textMax, preload) {
+    if (preload) await preloadImages();
+    return reset(seed, maxTime) ? observe(maxChars, textMax) : null;
+  }
   window.__guiNext = 1;
-  window.__gui = {observe, status, point, preview, scrollBy, reset, ref, byRef, describe};
+  window.__gui = {observe, status, point, preview, scrollBy, reset, start, ref, byRef, describe};
 })();

@@ -1,14 +1,21 @@
 """One episode's page: a MiniWoB++ task loaded from the ``miniwob`` package's files, seeded and
 driven with real mouse and keyboard input.
 
-The browser context is made once per arena and reused across resets; a reset on the task type
-already loaded only reseeds and regenerates the problem in place (a few milliseconds), another
-type loads its file. Every method makes one or two browser round trips.
+Each arena owns one browser context. Inside it a small pool of pages stays loaded, one per task type
+(least recently used first out), so a reset on a type in the pool only reseeds and regenerates the
+problem in place (a few milliseconds), as MiniWoB itself does between episodes; another type loads
+its file into the least recently used page. The page side (``dom.js``) is installed by an init
+script before the task's own scripts, and the hot calls (reset, observation, element lookup) go
+as one raw DevTools ``Runtime.evaluate`` each, the cheapest round trip Playwright offers. A crashed
+renderer (the pool's pages share one) ends the episode at once; the next reset opens a new context.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,9 +27,16 @@ MAX_EPISODE_MS = 1_000_000_000
 """MiniWoB's 10-second episode timer is lifted: agents that think for seconds per step are the point."""
 DOM_JS = (Path(__file__).parent / "dom.js").read_text()
 DRAG_STEPS = 12
+POOL_SIZE = 4
+"""Task types kept loaded per arena (one page each); a reset on one of them needs no page load."""
 RECYCLE_AFTER = 100
 """Resets after which the arena's browser context is replaced, bounding the renderer's memory."""
-NAVIGATED = ("__gui is not defined", "Execution context was destroyed", "navigation", "Cannot find context")
+RELOAD_EACH_EPISODE = frozenset({"drag-items", "drag-sort-numbers"})
+"""Types whose problem cannot be regenerated in place: jQuery UI's sortable widget stays bound to the
+last problem's items, so the new items lack their drag handles. Found by comparing an in-place
+reset with a fresh load for every included type (tests/gui/test_browser.py checks these)."""
+NAVIGATED = ("__gui is not defined", "core is not defined", "WOB_DONE_GLOBAL is not defined",
+             "Execution context was destroyed", "navigation", "Cannot find context")
 """Errors of an evaluation on a page that is no longer the task's."""
 
 
@@ -33,6 +47,7 @@ def miniwob_dir() -> Path:
     return Path(miniwob.__file__).parent / "html" / "miniwob"
 
 
+@cache
 def task_url(task_type: str) -> str:
     path = miniwob_dir() / f"{task_type}.html"
     if not path.exists():
@@ -40,55 +55,132 @@ def task_url(task_type: str) -> str:
     return path.as_uri()
 
 
+def js_call(fn: str, *args: Any) -> str:
+    """A JavaScript call expression with JSON-encoded arguments (nothing from the agent is code)."""
+    return f"{fn}({', '.join(json.dumps(a) for a in args)})"
+
+
 class PageGone(RuntimeError):
     """The page left the task (navigation); the episode cannot continue."""
 
 
-class TaskPage:
-    """A browser context and page owned by one arena."""
+class ScriptError(RuntimeError):
+    """A page-side evaluation threw."""
 
-    def __init__(self, host: BrowserHost | None = None, viewport: tuple[int, int] = VIEWPORT):
+
+@dataclass(eq=False)
+class Tab:
+    """One page of the pool, the DevTools session that evaluates in it, and what it holds."""
+
+    page: Any
+    cdp: Any
+    task_type: str | None = None
+    mouse_moved: bool = False
+
+    async def js(self, expression: str, wait: bool = False) -> Any:
+        """Evaluates ``expression`` in the page's main world and returns its JSON value."""
+        out = await self.cdp.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                       "awaitPromise": wait})
+        if "exceptionDetails" in out:
+            d = out["exceptionDetails"]
+            raise ScriptError((d.get("exception") or {}).get("description") or d.get("text") or "script error")
+        return out["result"].get("value")
+
+
+class TaskPage:
+    """A browser context and its pool of task pages, owned by one arena."""
+
+    def __init__(self, host: BrowserHost | None = None, viewport: tuple[int, int] = VIEWPORT,
+                 pool_size: int = POOL_SIZE):
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, got {pool_size}")
         self.host = host or BrowserHost.shared()
         self.viewport = viewport
+        self.pool_size = pool_size
         self.ctx: Any = None
-        self.page: Any = None
+        self.tabs: OrderedDict[str, Tab] = OrderedDict()
+        self.tab: Tab | None = None
         self.generation = -1
-        self.loaded: str | None = None
-        self.mouse_moved = False
         self.resets = 0
+        self.loads = 0
+        self.crashed = False
+        self._crash: asyncio.Future[None] | None = None
+        self._opening = False
+
+    @property
+    def page(self) -> Any:
+        """The Playwright page of the current episode."""
+        return self.tab.page if self.tab is not None else None
 
     # ---- plumbing ---------------------------------------------------------------------------
     def call(self, coro_fn: Any, *args: Any) -> Any:
         """Runs ``coro_fn(*args)`` on the browser loop; a dead browser is restarted and raises."""
         try:
-            if self.page is None or self.generation != self.host.generation:
+            if self.crashed:  # a renderer that died: its pages and sessions go with their context
+                self.close()
+                raise BrowserCrashed("the page's renderer crashed; the next episode starts in a new browser context")
+            if self.ctx is None or self.generation != self.host.generation:
                 self._open()
-            return self.host.run(coro_fn(*args))
+            if self.tab is None and coro_fn != self._reset:
+                raise RuntimeError("no task page: reset to start an episode")
+            return self.host.run(self._unless_crashed(coro_fn(*args)))
         except BrowserCrashed:
             raise
         except Exception as e:
-            if self.host.restart_if_dead(self.generation) or self.page is None or self.page.is_closed():
+            if self.host.restart_if_dead(self.generation) or (self.page is not None and self.page.is_closed()):
                 self._forget()
                 raise BrowserCrashed(f"the browser died ({type(e).__name__}: {e}); it has been restarted") from e
+            if self.crashed:
+                self.close()
+                raise BrowserCrashed(f"the page's renderer crashed ({type(e).__name__}: {e}); the next "
+                                     "episode starts in a new browser context") from e
             raise
 
     def _open(self) -> None:
         self._forget()
         self.ctx, self.generation = self.host.new_context(*self.viewport)
 
-        async def page() -> Any:
-            self.page = await self.ctx.new_page()
-            self.page.set_default_timeout(2000)  # an input the page refuses fails fast, as feedback
-            self.page.set_default_navigation_timeout(30000)
-            self.ctx.on("page", lambda p: None if p is self.page else asyncio.ensure_future(_close_popup(p)))
+        async def setup() -> None:
+            await self.ctx.add_init_script(DOM_JS)
+            self.ctx.on("page", lambda p: None if self._opening else asyncio.ensure_future(_close_popup(p)))
 
-        self.host.run(page())
+        self.host.run(setup())
+
+    async def _new_tab(self) -> Tab:
+        self._opening = True
+        try:
+            page = await self.ctx.new_page()
+        finally:
+            self._opening = False
+        page.set_default_timeout(2000)  # an input the page refuses fails fast, as feedback
+        page.set_default_navigation_timeout(30000)
+        tab = Tab(page, await self.ctx.new_cdp_session(page))
+        page.on("crash", lambda _: self._on_crash())
+        return tab
+
+    async def _unless_crashed(self, coro: Any) -> Any:
+        """Awaits ``coro``, or raises as soon as a renderer of the context crashes (calls on a
+        crashed page would otherwise hang until their timeout)."""
+        if self._crash is None:
+            self._crash = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(coro)
+        await asyncio.wait((task, self._crash), return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        raise RuntimeError("the renderer crashed during the call")
+
+    def _on_crash(self) -> None:
+        self.crashed = True
+        if self._crash is not None and not self._crash.done():
+            self._crash.set_result(None)
 
     def _forget(self) -> None:
         self.resets = 0
-        self.ctx = self.page = None
-        self.loaded = None
-        self.mouse_moved = False
+        self.crashed = False
+        self._crash = None
+        self.ctx = self.tab = None
+        self.tabs = OrderedDict()
 
     def close(self) -> None:
         ctx, gen = self.ctx, self.generation
@@ -103,53 +195,80 @@ class TaskPage:
     def reset(self, task_type: str, seed: int, max_chars: int, text_max: int, fresh: bool = False) -> dict[str, Any]:
         """Starts (type, seed); ``fresh`` reloads the page even when the type is loaded (a few task
         pages keep widget state, e.g. an open submenu, from one episode to the next)."""
-        if self.resets >= RECYCLE_AFTER and self.page is not None:
+        url = task_url(task_type)  # an unknown type fails here, before any browser work
+        if self.crashed or (self.resets >= RECYCLE_AFTER and self.ctx is not None):
             self.close()  # a new context: the renderer's memory starts over
-        return self.call(self._reset, task_type, seed, max_chars, text_max, fresh)
+        return self.call(self._reset, task_type, url, seed, max_chars, text_max, fresh)
 
-    async def _reset(self, task_type: str, seed: int, max_chars: int, text_max: int, fresh: bool) -> dict[str, Any]:
+    async def _take_tab(self, task_type: str) -> Tab:
+        """The pool's page for ``task_type``: its own, else a new one, else the least recently used."""
+        tab = self.tabs.pop(task_type, None)
+        if tab is None or tab.page.is_closed():
+            if len(self.tabs) < self.pool_size:
+                tab = await self._new_tab()
+            else:
+                _, tab = self.tabs.popitem(last=False)
+        self.tabs[task_type] = tab
+        return tab
+
+    async def _reset(self, task_type: str, url: str, seed: int, max_chars: int, text_max: int,
+                     fresh: bool) -> dict[str, Any]:
         self.resets += 1
-        url = task_url(task_type)
-        if fresh or self.loaded != task_type or self.page.url.split("#")[0] != url:
-            for attempt in range(3):
-                try:
-                    await self.page.goto(url, wait_until="load")
-                    break
-                except Exception as e:  # a navigation the last episode started is still landing
-                    if "interrupted by another navigation" not in str(e) or attempt == 2:
-                        raise
-                    await self.page.wait_for_load_state("load")
-            await self.page.evaluate(DOM_JS)
-            await self.page.evaluate(PRELOAD_JS)
-            self.loaded = task_type
-        if self.mouse_moved:  # no hover state carried over from the last episode
-            await self.page.mouse.move(0, 0)
-            self.mouse_moved = False
-        ready = await self.page.evaluate("([s, m]) => __gui.reset(s, m)", [seed, MAX_EPISODE_MS])
-        for _ in range(100):
-            if ready:
+        tab = self.tab = await self._take_tab(task_type)
+        load = (fresh or task_type in RELOAD_EACH_EPISODE or tab.task_type != task_type
+                or tab.page.url.split("#")[0] != url)
+        while True:
+            if load:
+                await self._load(tab, task_type, url)
+            if tab.mouse_moved:  # no hover state carried over from the last episode
+                await tab.page.mouse.move(0, 0)
+                tab.mouse_moved = False
+            try:
+                obs = await tab.js(js_call("__gui.start", seed, MAX_EPISODE_MS, max_chars, text_max, load), wait=True)
                 break
+            except ScriptError as e:
+                if load or not any(s in str(e) for s in NAVIGATED):
+                    raise
+                load = True  # the page left the task after its URL was last read (a late navigation)
+        for _ in range(100):  # a task still preparing its problem (WOB_TASK_READY false): up to 2 s
+            if obs is not None:
+                return obs
             await asyncio.sleep(0.02)
-            ready = await self.page.evaluate("WOB_TASK_READY !== false")
+            if await tab.js("WOB_TASK_READY !== false"):
+                break
         return await self._observe(max_chars, text_max)
 
-    async def _observe(self, max_chars: int, text_max: int) -> dict[str, Any]:
-        gone = self.page.url.split("#")[0] != task_url(self.loaded or "")
-        if not gone:
+    async def _load(self, tab: Tab, task_type: str, url: str) -> None:
+        tab.task_type = None
+        for attempt in range(3):
             try:
-                return await self.page.evaluate("([m, t]) => __gui.observe(m, t)", [max_chars, text_max])
+                await tab.page.goto(url, wait_until="load")
+                break
+            except Exception as e:  # a navigation the last episode started is still landing
+                if "interrupted by another navigation" not in str(e) or attempt == 2:
+                    raise
+                await tab.page.wait_for_load_state("load")
+        tab.task_type = task_type
+        self.loads += 1
+
+    async def _observe(self, max_chars: int, text_max: int) -> dict[str, Any]:
+        tab = self.tab
+        if tab is not None and tab.task_type is not None and tab.page.url.split("#")[0] == task_url(tab.task_type):
+            try:
+                return await tab.js(js_call("__gui.observe", max_chars, text_max))
             except Exception as e:
                 if not any(s in str(e) for s in NAVIGATED):
                     raise
-        self.loaded = None  # the next reset loads the task again
-        raise PageGone(f"the page navigated away from the task (to {self.page.url})")
+        if tab is not None:
+            tab.task_type = None  # the next reset loads the task again
+        raise PageGone(f"the page navigated away from the task (to {self.page.url if self.page else None})")
 
     def observe(self, max_chars: int, text_max: int) -> dict[str, Any]:
         return self.call(self._observe, max_chars, text_max)
 
     def status(self) -> dict[str, Any]:
         async def st() -> dict[str, Any]:
-            return await self.page.evaluate("__gui.status()")
+            return await self.tab.js("__gui.status()")
 
         return self.call(st)
 
@@ -165,7 +284,8 @@ class TaskPage:
         return self.call(self._act, op, args, max_chars, text_max)
 
     async def _act(self, op: str, args: dict[str, Any], max_chars: int, text_max: int) -> tuple[dict, dict]:
-        self.mouse_moved = self.mouse_moved or op in ("click", "click_xy", "type", "hover", "drag")
+        if op in ("click", "click_xy", "type", "hover", "drag"):
+            self.tab.mouse_moved = True
         try:
             result = await getattr(self, "_op_" + op)(**args)
         except Exception as e:  # the page refused the input (a disabled select, a timeout): feedback
@@ -176,8 +296,8 @@ class TaskPage:
             return result, {}
         return result, await self._observe(max_chars, text_max)
 
-    async def _point(self, ref: int) -> dict[str, Any]:
-        return await self.page.evaluate("r => __gui.point(r, true)", ref)
+    async def _point(self, ref: int, scroll: bool = True) -> dict[str, Any]:
+        return await self.tab.js(js_call("__gui.point", ref, scroll))
 
     async def _op_click(self, ref: int) -> dict[str, Any]:
         p = await self._point(ref)
@@ -218,7 +338,7 @@ class TaskPage:
         return {}
 
     async def _op_scroll(self, ref: int | None, dy: float) -> dict[str, Any]:
-        return await self.page.evaluate("([r, dy]) => __gui.scrollBy(r, dy)", [ref, dy])
+        return await self.tab.js(js_call("__gui.scrollBy", ref, dy))
 
     async def _op_select(self, ref: int, option: str) -> dict[str, Any]:
         found = await self.page.evaluate(
@@ -237,7 +357,7 @@ class TaskPage:
 
     async def _op_drag(self, ref: int, to_ref: int, dx: float = 0.0, dy: float = 0.0) -> dict[str, Any]:
         a = await self._point(ref)
-        b = await self.page.evaluate("r => __gui.point(r, false)", to_ref)
+        b = await self._point(to_ref, False)
         for p in (a, b):
             if "error" in p:
                 return p
@@ -252,7 +372,7 @@ class TaskPage:
 
     def preview(self, x: float | None, y: float | None, ref: int | None) -> dict[str, Any]:
         async def pv() -> dict[str, Any]:
-            return await self.page.evaluate("([x, y, r]) => __gui.preview(x, y, r)", [x, y, ref])
+            return await self.tab.js(js_call("__gui.preview", x, y, ref))
 
         return self.call(pv)
 
@@ -272,21 +392,6 @@ class TaskPage:
         png = self.call(shot)
         return _rescale(png, scale) if scale != 1.0 else png
 
-
-PRELOAD_JS = """async () => {
-  // Decode every image the task's CSS refers to before the first episode, so icons have their size
-  // (and the text view its elements) from the start, not only once the cache is warm.
-  const urls = new Set();
-  for (const sheet of document.styleSheets) {
-    let rules; try { rules = sheet.cssRules; } catch (e) { continue; }
-    for (const rule of rules) for (const m of (rule.cssText || '').matchAll(/url\\(["']?([^"')]+)["']?\\)/g)) {
-      urls.add(new URL(m[1], sheet.href || location.href).href);
-    }
-  }
-  await Promise.all(Array.from(urls, (u) => new Promise((done) => {
-    const img = new Image(); img.onload = img.onerror = () => done(); img.src = u; })));
-  return urls.size;
-}"""
 
 MARKS_JS = """on => {
   document.querySelectorAll('.__gui_mark').forEach(m => m.remove());

@@ -156,7 +156,7 @@ def test_a_tool_hidden_by_an_arena_attribute_is_a_clear_error():
             """Say whose turn it is."""
             return "never reached"
 
-    with pytest.raises(TypeError, match="tool method 'turn' is hidden by an attribute"):
+    with pytest.raises(TypeError, match="^Shadowed: the tool method 'turn' is hidden by an attribute"):
         Shadowed().reset(seed=0)
 
 

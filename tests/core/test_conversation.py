@@ -29,7 +29,22 @@ def test_passed_needs_every_question_answered_and_passed():
     c.answer("a", _b(1.0))
     c.answer("b", _b(0.0, passed=False))
     assert not c.breakdown().passed
-    with pytest.raises(RuntimeError, match="already answered"):
+    with pytest.raises(RuntimeError, match="^every question of the conversation is already answered$"):
         c.answer("c", _b(1.0))
-    with pytest.raises(ValueError, match="at least one question"):
+    with pytest.raises(ValueError, match="^a conversation needs at least one question$"):
         Conversation([], ("correct",))
+
+
+def test_each_question_is_reported_once_with_its_own_score():
+    c = Conversation(["q1", "q2", "q3"], ("correct", "other"))
+    first = _b(0.5)
+    c.answer("a1", first)
+    details = c.breakdown().details
+    assert details["questions"] == [first.to_dict(), {"unanswered": True}, {"unanswered": True}]
+
+
+def test_a_component_an_answer_lacks_counts_as_zero():
+    c = Conversation(["q1", "q2"], ("correct", "style"))
+    c.answer("a1", RewardBreakdown(1.0, {"correct": 1.0}, passed=True))
+    c.answer("a2", RewardBreakdown(0.5, {"correct": 0.5, "style": 1.0}, passed=True))
+    assert c.breakdown().components == {"correct": pytest.approx(0.75), "style": pytest.approx(0.5)}

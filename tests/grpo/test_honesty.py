@@ -158,6 +158,22 @@ def test_steps_without_signal_warn_skip_the_update_and_stop_the_run(tiny_model_d
         assert torch.equal(before[n], p.detach()), n
 
 
+def test_a_run_shorter_than_the_dead_step_limit_without_any_update_says_so(tiny_model_dir, tmp_path, guess_arena,
+                                                                           monkeypatch):
+    from arenas.agents.grpo.trainer import GRPOTrainer
+
+    cfg = GRPOConfig(model=str(tiny_model_dir), out=str(tmp_path), steps=2, tasks_per_step=2, group_size=2,
+                     max_dead_steps=5, tensorboard=False, arenas=[{"arena": "guess"}])
+    trainer = GRPOTrainer(cfg)
+    monkeypatch.setattr(trainer, "rollouts", lambda picks, g: [_traj(t.id, 0.0, r) for _, t, _ in picks
+                                                               for r in range(g)])
+    try:
+        summary = trainer.train(progress=False)
+    finally:
+        trainer.close()
+    assert summary["steps"] == 2 and summary["stopped"].startswith("made no update in 2 steps")
+
+
 def test_evaluation_tasks_must_be_held_out(tiny_model_dir, tmp_path, guess_arena):
     import arenas
     from arenas import registry

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from arenas.gui.measure import play_oracle, probe_task
 from arenas.gui.tasks import HELDOUT, included_types, load_tasks
 
@@ -177,3 +179,48 @@ def test_an_input_the_page_refuses_is_feedback(arena):
     r = arena.step(call("select", ref=ref_of(page, "select#options"), option=option))
     assert not r.done and "could not do it" in r.observation.messages[0]["content"]
     assert obs.messages[-1]["content"]
+
+
+def _page_text(arena, task_type, seed):
+    return arena.reset(task=probe_task(task_type, seed)).messages[-1]["content"]
+
+
+def test_pooled_pages_give_the_same_page_as_a_fresh_load():
+    """A pool hit regenerates in place, a miss loads into an evicted page that held another type;
+    both must show what a fresh arena shows for (type, seed)."""
+    from arenas.gui.arena import GUIArena
+
+    with GUIArena(page_pool=2) as a, GUIArena(page_pool=1) as fresh:
+        pool = a.page
+        first = _page_text(a, "click-checkboxes", 7)
+        assert pool.loads == 1
+        _page_text(a, "enter-text", 1)
+        assert _page_text(a, "click-checkboxes", 7) == first and pool.loads == 2  # a hit: no load
+        _page_text(a, "click-button", 2)  # evicts enter-text
+        _page_text(a, "login-user", 3)  # evicts click-checkboxes
+        assert list(pool.tabs) == ["click-button", "login-user"] and len(pool.ctx.pages) == 2
+        again = _page_text(a, "click-checkboxes", 7)  # loaded into the page that held click-button
+        assert pool.loads == 5
+        assert again == first == _page_text(fresh, "click-checkboxes", 7)
+        for t, seed in (("login-user", 3), ("click-tab", 4)):
+            assert _page_text(a, t, seed) == _page_text(fresh, t, seed)
+
+
+def test_the_pool_is_bounded_and_a_popup_is_closed():
+    from arenas.gui.arena import GUIArena
+
+    with GUIArena(page_pool=3) as a:
+        for i, t in enumerate(["click-button", "enter-text", "click-tab", "login-user", "choose-list"]):
+            a.reset(task=probe_task(t, i))
+        assert len(a.page.tabs) == 3 and len(a.page.ctx.pages) == 3
+        a.page.evaluate("() => { window.open('about:blank'); }")
+        a.page.evaluate("() => new Promise(r => setTimeout(r, 300))")
+        assert len(a.page.ctx.pages) == 3
+        assert play_oracle(a, probe_task("click-button", 9))["success"]
+
+
+def test_page_pool_must_be_positive():
+    from arenas.gui.arena import GUIArena
+
+    with pytest.raises(ValueError, match="page_pool"):
+        GUIArena(page_pool=0)

@@ -115,3 +115,88 @@ def test_the_context_is_replaced_after_many_resets(monkeypatch):
         assert a.page.ctx is first
         obs = a.reset(task=probe_task("click-button", 3))
         assert a.page.ctx is not first and "Task: Click on the" in obs.messages[-1]["content"]
+
+
+def test_pages_reach_no_network_not_even_loopback():
+    """A server on 127.0.0.1 gets no request from a task page: fetch, image, WebSocket or navigation."""
+    import http.server
+
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with GUIArena() as a:
+            a.reset(task=probe_task("click-button", 1))
+            a.page.evaluate("""async (base) => {
+                await fetch(base + '/fetch', {mode: 'no-cors'}).catch(() => null);
+                await new Promise(r => { const img = new Image(); img.onload = img.onerror = r; img.src = base + '/img'; });
+                await new Promise(r => { const s = new WebSocket(base.replace('http', 'ws') + '/ws');
+                    s.onopen = s.onerror = r; }); }""", base)
+            assert hits == []
+            with pytest.raises(Exception, match="ERR_NAME_NOT_RESOLVED"):
+                a.page.call(lambda: a.page.page.goto(base + "/nav"))
+            assert play_oracle(a, probe_task("click-button", 2))["success"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == []
+
+
+def _renderer_pids(browser_pid):
+    from arenas.gui.browser import _descends_from
+
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if b"--type=renderer" in cmd and _descends_from(int(p), browser_pid):
+                out.append(int(p))
+    return out
+
+
+def test_a_crashed_renderer_ends_the_episode_fast_and_the_next_one_runs():
+    host = BrowserHost.shared()
+    with GUIArena() as a:
+        a.reset(task=probe_task("click-button", 1))
+        restarts = host.restarts
+        pids = _renderer_pids(host.browser_pid)
+        assert pids
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        t0 = time.time()
+        with pytest.raises(BrowserCrashed, match="renderer crashed"):
+            for _ in range(20):
+                a.step('<tool_call>{"name": "click", "arguments": {"ref": 1}}</tool_call>')
+                time.sleep(0.05)
+        assert time.time() - t0 < 10  # no evaluation left hanging until its timeout
+        assert play_oracle(a, probe_task("click-button", 2))["success"]
+        assert host.restarts == restarts and host.connected()
+
+
+@pytest.mark.parametrize("task_type", ["drag-sort-numbers", "drag-items", "click-button"])
+def test_a_reset_on_a_loaded_page_gives_the_page_a_fresh_load_gives(task_type):
+    from arenas.gui.page import TaskPage
+
+    page = TaskPage(pool_size=1)
+    try:
+        fresh = page.reset(task_type, 7, 20000, 200, fresh=True)
+        again = page.reset(task_type, 7, 20000, 200)
+    finally:
+        page.close()
+    assert json.dumps(again, sort_keys=True, default=str) == json.dumps(fresh, sort_keys=True, default=str)
