@@ -10,7 +10,8 @@ root=$(pwd)
 stage=${MUTATION_STAGE:-build/mutation}
 rm -rf "$stage"
 mkdir -p "$stage"
-rsync -a --exclude .git --exclude node_modules --exclude mutants --exclude runs --exclude build ./ "$stage/"
+tar -c --exclude=./.git --exclude=node_modules --exclude=mutants --exclude=./runs --exclude=./build \
+  --exclude="./$stage" . | tar -x -C "$stage"
 cd "$stage"
 for d in agents verifiers leaderboards; do mv "$d" "arenas/$d"; done
 # the folders now live where their package names say: drop the package-dir mapping
