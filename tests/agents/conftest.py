@@ -3,18 +3,13 @@ OpenAI-compatible server process serving it on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
 from typing import Any
 
 import pytest
 
 from arenas.agents.llm.backend import Completion, SamplingParams
 from arenas.agents.llm.tiny_model import create_tiny_model
+from tests.agents.model_server import serve_model
 
 
 @pytest.fixture(scope="session")
@@ -46,23 +41,8 @@ def hf_backend(tiny_model):
 @pytest.fixture(scope="session")
 def model_server(tiny_model):
     """``arenas serve-model`` in its own process; yields its base URL; stopped by PID."""
-    proc = subprocess.Popen([sys.executable, "-m", "arenas.agents.llm.cli", "serve-model", tiny_model,
-                             "--port", "0", "--name", tiny_model, "--device", "cpu"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        url = None
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                raise RuntimeError("model server exited before it was ready")
-            m = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
-            url = m.group(1) if m else None
-        assert url, "model server did not report its address"
+    with serve_model(tiny_model) as url:
         yield url
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
 
 
 def forward_logprobs(model: Any, ids: list[int]) -> list[float]:

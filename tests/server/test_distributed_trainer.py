@@ -5,11 +5,6 @@ weights live in the trainer's process is refused."""
 from __future__ import annotations
 
 import os
-import re
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -17,6 +12,7 @@ import pytest
 from arenas.agent_spec import make_agent_factory
 from arenas.agents.grpo.config import GRPOConfig
 from arenas.config import ConfigError
+from tests.agents.model_server import serve_model
 
 ARENA = {"arena": "memory", "config": {"workloads": "mlp_small", "max_turns": 2, "invalid_action_penalty": 1.0}}
 
@@ -55,22 +51,8 @@ def tiny_model_dir(tmp_path_factory):
 def tiny_server(tiny_model_dir, ray_cluster):
     """``arenas serve-model`` on the tiny model, one request per generate call (so a reply does not
     depend on which requests share its batch); yields its base URL; stopped by PID."""
-    proc = subprocess.Popen([sys.executable, "-m", "arenas.agents.llm.cli", "serve-model", str(tiny_model_dir),
-                             "--port", "0", "--name", str(tiny_model_dir), "--device", "cpu", "--max-batch", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        deadline, url = time.monotonic() + 60, None
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                raise RuntimeError("the model server exited before it was ready")
-            m = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
-            url = m.group(1) if m else None
-        assert url, "the model server did not report its address"
+    with serve_model(tiny_model_dir, "--max-batch", "1") as url:
         yield url
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
 
 
 class ServedGenerator:
